@@ -1,0 +1,54 @@
+# syntax=docker/dockerfile:1
+#
+# Order Hub image: one image, three processes.
+#   api      node dist/src/server.js       (the default CMD)
+#   worker   node dist/src/worker.js       (bundles dist/src/workflows/index.js with webpack at start-up)
+#   wms-sim  node dist/src/wms-sim/main.js
+#
+# Build:  docker build -t order-hub .        (or `docker compose build`)
+# Health checks live in docker-compose.yml: each process listens on a different port.
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# ---------------------------------------------------------------------------------------------
+# base: Node 20 with npm 11, which understands package.json's `allowScripts` install-script policy.
+FROM ${NODE_IMAGE} AS base
+ARG NPM_VERSION=11
+RUN npm install -g "npm@${NPM_VERSION}" --no-audit --no-fund \
+ && npm cache clean --force
+WORKDIR /app
+
+# ---------------------------------------------------------------------------------------------
+# deps: production node_modules only (copied into the runtime image as they are).
+FROM base AS deps
+COPY package.json package-lock.json ./
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --omit=dev --no-audit --no-fund
+
+# ---------------------------------------------------------------------------------------------
+# build: all dependencies, then `tsc -p tsconfig.build.json` -> dist/src/... and dist/migrations/...
+FROM base AS build
+COPY package.json package-lock.json ./
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY migrations ./migrations
+RUN npm run build
+
+# ---------------------------------------------------------------------------------------------
+# runtime: no compiler, no dev dependencies, no TypeScript sources; runs as the unprivileged `node` user.
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+# The code stays root-owned and read-only to the app; only DATA_DIR (default .data) is writable.
+RUN mkdir -p /app/.data && chown node:node /app/.data
+# The image's `node` user, by number so that orchestrators can verify it is not root (runAsNonRoot).
+USER 1000:1000
+# 3000: api (HTTP, /healthz, /metrics)   9464: worker's Temporal SDK Prometheus exporter
+# 9465: worker's app metrics (/metrics)  wms-sim listens on WMS_SIM_PORT (4010 in compose)
+EXPOSE 3000 9464 9465
+CMD ["node", "dist/src/server.js"]

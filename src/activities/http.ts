@@ -1,0 +1,61 @@
+// Outbound HTTP for activities: classifies responses into success, retryable and non-retryable.
+import { ApplicationFailure } from '@temporalio/common';
+
+export interface PostJsonOptions {
+  url: string;
+  body: unknown;
+  idempotencyKey: string;
+  method?: 'POST' | 'PUT' | 'DELETE';
+  /** Extra status codes that mean "already done" (e.g. 409 for a pick list received before). */
+  alreadyDone?: number[];
+  timeoutMs?: number;
+}
+
+/** Seconds or an HTTP date in Retry-After → milliseconds. */
+export function retryAfterMs(header: string | null): number | undefined {
+  if (!header) return undefined;
+  const secs = Number(header);
+  if (Number.isFinite(secs)) return Math.max(0, secs * 1000);
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+/**
+ * Sends JSON with an Idempotency-Key header. 2xx and `alreadyDone` codes succeed; 408/425/429/5xx and
+ * network errors throw retryable failures (honouring Retry-After); other 4xx are non-retryable.
+ */
+export async function sendJson(opts: PostJsonOptions): Promise<{ status: number; body: unknown }> {
+  let res: Response;
+  try {
+    res = await fetch(opts.url, {
+      method: opts.method ?? 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': opts.idempotencyKey },
+      body: opts.method === 'DELETE' ? undefined : JSON.stringify(opts.body),
+      signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
+    });
+  } catch (err) {
+    throw ApplicationFailure.retryable(
+      `${opts.method ?? 'POST'} ${opts.url} failed: ${err instanceof Error ? err.message : String(err)}`,
+      'EndpointUnreachable',
+    );
+  }
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON: keep the text
+  }
+  if (res.ok || opts.alreadyDone?.includes(res.status)) return { status: res.status, body };
+  const detail = `${opts.method ?? 'POST'} ${opts.url} answered ${res.status}: ${text.slice(0, 300)}`;
+  if ([408, 425, 429].includes(res.status) || res.status >= 500) {
+    const delay = retryAfterMs(res.headers.get('retry-after'));
+    throw ApplicationFailure.create({
+      message: detail,
+      type: res.status === 429 ? 'Throttled' : 'EndpointError',
+      nonRetryable: false,
+      ...(delay !== undefined ? { nextRetryDelay: delay } : {}),
+    });
+  }
+  throw ApplicationFailure.nonRetryable(detail, 'EndpointRejected');
+}

@@ -1,0 +1,23 @@
+// All activities of the worker, built from their dependencies.
+import type { ActivityDeps } from './deps';
+import { createFulfilmentActivities } from './fulfilment';
+import { createInventoryActivities } from './inventory';
+import { createNotifyActivities } from './notify';
+import { type ChannelFetcher, createOrderActivities } from './orders';
+import { createRoutingActivities } from './routing';
+
+export function createActivities(
+  deps: ActivityDeps,
+  opts: { fetchers?: Record<string, ChannelFetcher> } = {},
+) {
+  return {
+    ...createOrderActivities(deps, opts.fetchers),
+    ...createRoutingActivities(deps),
+    ...createInventoryActivities(deps),
+    ...createFulfilmentActivities(deps),
+    ...createNotifyActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;
+export type { ActivityDeps };

@@ -1,0 +1,136 @@
+// Notification activities: customer-service and alert e-mails, CS webhook, portal progress, and the
+// tracking write-back for HTTP-pushed orders. Each effect is done once per idempotency key.
+import { formatMinor } from '../domain/money';
+import type { ActivityDeps } from './deps';
+import { sendJson } from './http';
+
+export type PortalStage = 'received' | 'confirmed' | 'picking' | 'shipped' | 'delivered' | 'cancelled';
+
+export function createNotifyActivities(deps: ActivityDeps) {
+  const { db, config, mailer, log } = deps;
+
+  /** Runs `effect` unless a notification with this key was already sent. */
+  async function once(
+    key: string,
+    meta: { orderId?: string; kind: string; target: string },
+    effect: () => Promise<void>,
+  ): Promise<'sent' | 'duplicate'> {
+    await db('notifications')
+      .insert({ idempotency_key: key, order_id: meta.orderId ?? null, kind: meta.kind, target: meta.target })
+      .onConflict('idempotency_key')
+      .ignore();
+    const row = await db('notifications').where({ idempotency_key: key }).first('status');
+    if (row?.status === 'sent') return 'duplicate';
+    await db('notifications').where({ idempotency_key: key }).increment('attempts', 1);
+    await effect();
+    await db('notifications')
+      .where({ idempotency_key: key })
+      .update({ status: 'sent', sent_at: db.fn.now() });
+    return 'sent';
+  }
+
+  async function orderSummary(orderId: string) {
+    const o = await db('orders').where({ id: orderId }).first();
+    const lines = await db('order_lines').where({ order_id: orderId }).orderBy('line_no');
+    return { o, lines };
+  }
+
+  return {
+    /** Tells customer service an order is on its way to the warehouse (e-mail and/or webhook). */
+    async notifyCustomerService(
+      orderId: string,
+      pickListId: string,
+    ): Promise<{ email: string; webhook?: string }> {
+      const { o, lines } = await orderSummary(orderId);
+      const text = [
+        `Order ${o.channel}/${o.external_id} for ${o.customer.name} is being picked.`,
+        `Fulfiller: ${o.fulfiller_code}  Carrier: ${o.carrier}  Priority: ${o.priority}`,
+        `Value: ${formatMinor(o.total_minor, o.currency)}`,
+        ...lines.map(
+          (l: { qty: number; sku: string; name: string | null }) => `  ${l.qty} × ${l.sku} ${l.name ?? ''}`,
+        ),
+        `Progress page: ${config.publicUrl}/portal/${o.portal_token}`,
+      ].join('\n');
+      const key = `cs-notify:${pickListId}`;
+      const email = await once(key, { orderId, kind: 'email', target: config.CS_EMAIL }, () =>
+        mailer.send({
+          to: config.CS_EMAIL,
+          subject: `[Order Hub] ${o.channel}/${o.external_id} picking`,
+          text,
+          messageId: key,
+        }),
+      );
+      let webhook: string | undefined;
+      if (config.CS_WEBHOOK_URL) {
+        const url = config.CS_WEBHOOK_URL;
+        webhook = await once(`${key}:webhook`, { orderId, kind: 'webhook', target: url }, async () => {
+          await sendJson({
+            url,
+            idempotencyKey: `${key}:webhook`,
+            body: {
+              event: 'order.picking',
+              orderId,
+              orderNumber: `${o.channel}/${o.external_id}`,
+              pickListId,
+            },
+          });
+        });
+      }
+      return { email, ...(webhook ? { webhook } : {}) };
+    },
+
+    /** Alert and escalation e-mails (stock short, SLA breach, approval deadline). */
+    async sendAlert(alert: {
+      key: string;
+      orderId: string;
+      subject: string;
+      text: string;
+      to?: string;
+    }): Promise<string> {
+      const to = alert.to ?? config.ALERT_EMAIL;
+      const o = await db('orders').where({ id: alert.orderId }).first('channel', 'external_id');
+      return once(alert.key, { orderId: alert.orderId, kind: 'email', target: to }, () =>
+        mailer.send({
+          to,
+          subject: `[Order Hub] ${o ? `${o.channel}/${o.external_id}: ` : ''}${alert.subject}`,
+          text: `${alert.text}\n\nOrder: ${config.publicUrl}/api/orders/${alert.orderId}`,
+          messageId: alert.key,
+        }),
+      );
+    },
+
+    /** The customer portal's progress row (read by GET /portal/:token). */
+    async updatePortal(orderId: string, stage: PortalStage): Promise<void> {
+      await db('orders').where({ id: orderId }).update({ portal_stage: stage, updated_at: db.fn.now() });
+    },
+
+    /**
+     * Posts the tracking number back to where the order came from. HTTP-pushed orders call their
+     * callbackUrl; channel connectors register their own writers.
+     */
+    async writeBackTracking(orderId: string): Promise<{ target: string; result: string }> {
+      const o = await db('orders').where({ id: orderId }).first();
+      if (!o.callback_url) {
+        log.info({ orderId, channel: o.channel }, 'no write-back target for this order');
+        return { target: 'none', result: 'skipped: no callback configured' };
+      }
+      const key = `writeback:${orderId}:${o.tracking_number}`;
+      const result = await once(key, { orderId, kind: 'callback', target: o.callback_url }, async () => {
+        await sendJson({
+          url: o.callback_url,
+          idempotencyKey: key,
+          alreadyDone: [409],
+          body: {
+            event: 'order.shipped',
+            orderNumber: o.external_id,
+            channel: o.channel,
+            trackingNumber: o.tracking_number,
+            carrier: o.carrier,
+            shippedAt: o.shipped_at,
+          },
+        });
+      });
+      return { target: o.callback_url, result };
+    },
+  };
+}

@@ -1,0 +1,327 @@
+// What the order routes do: store-once + start-once, reads joined with workflow state, and the
+// Updates/signals that steer a running order.
+import {
+  type Client,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
+import type { ApplicationFailure } from '@temporalio/common';
+import type { Db } from '../db/knex';
+import { findOrderRow, type OrderRow, orderLines, storeOrder, writeAudit } from '../db/orders';
+import { formatMinor, minorUnitDigits } from '../domain/money';
+import { normalizeOrder, type ParsedOrderInput, workflowIdFor } from '../domain/order';
+import type { Metrics } from '../metrics';
+import {
+  type ApprovalRequest,
+  approveUpdate,
+  confirmScanUpdate,
+  type OrderState,
+  type OverrideRequest,
+  overrideUpdate,
+  paymentConfirmedSignal,
+  searchAttributes as SA,
+  type ScanRequest,
+  stateQuery,
+  stockReplenishedSignal,
+} from '../workflows/definitions';
+import { HttpProblem } from './problem';
+
+export interface OrdersServiceDeps {
+  db: Db;
+  client: Client;
+  taskQueue: string;
+  metrics: Metrics;
+}
+
+export interface CreatedOrder {
+  id: string;
+  workflowId: string;
+  created: boolean;
+  status: string;
+}
+
+/** Workers may take a while to pick up a fresh workflow: a few parallel starts keep the API fast. */
+const START_CONCURRENCY = 16;
+
+export function createOrdersService({ db, client, taskQueue, metrics }: OrdersServiceDeps) {
+  async function startWorkflow(row: OrderRow, source: 'http' | 'webhook' | 'poll' | 'file'): Promise<void> {
+    try {
+      await client.workflow.start('orderWorkflow', {
+        workflowId: row.workflow_id,
+        taskQueue,
+        args: [{ channel: row.channel, externalId: row.external_id, source }],
+        // Start-once: a concurrent or repeated start attaches to the running workflow...
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        // ...and a finished order is never started again.
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        typedSearchAttributes: [
+          { key: SA.OrderChannel, value: row.channel },
+          { key: SA.OrderStatus, value: 'RECEIVED' },
+          { key: SA.CustomerTier, value: row.customer_tier },
+          { key: SA.OrderValue, value: row.total_minor / 10 ** minorUnitDigits(row.currency) },
+        ],
+        staticSummary: `Order ${row.channel}/${row.external_id} · ${row.customer.name} · ${formatMinor(row.total_minor, row.currency)}`,
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+  }
+
+  async function requireOrder(ref: string): Promise<OrderRow> {
+    const row = await findOrderRow(db, ref);
+    if (!row) throw new HttpProblem(404, 'Order not found', `no order ${ref}`);
+    return row;
+  }
+
+  /** Turns a workflow's refusal into 409 (validator said no) or 404 (no such workflow). */
+  async function steer<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) {
+        const cause = err.cause as ApplicationFailure | Error | undefined;
+        throw new HttpProblem(409, 'Not possible now', cause?.message ?? err.message);
+      }
+      if (err instanceof WorkflowNotFoundError)
+        throw new HttpProblem(404, 'Order workflow not found', err.message);
+      throw err;
+    }
+  }
+
+  return {
+    startWorkflow,
+
+    /** Stores each order once and starts its workflow once; the whole batch was validated before. */
+    async createOrders(
+      inputs: ParsedOrderInput[],
+      createdBy: string,
+      rawBodies: string[],
+    ): Promise<CreatedOrder[]> {
+      const results: CreatedOrder[] = [];
+      for (const [i, input] of inputs.entries()) {
+        const stored = await storeOrder(db, normalizeOrder(input), {
+          createdBy,
+          raw: { source: 'http', payload: rawBodies[i] ?? JSON.stringify(input) },
+        });
+        if (stored.created) {
+          metrics.ordersReceived.inc({ channel: input.channel });
+          await writeAudit(db, {
+            actor: createdBy,
+            role: 'integration',
+            action: 'order:create',
+            targetType: 'order',
+            targetId: stored.id,
+            after: {
+              channel: input.channel,
+              externalId: input.externalId,
+              totalMinor: stored.row.total_minor,
+            },
+          });
+        }
+        results.push({
+          id: stored.id,
+          workflowId: stored.row.workflow_id,
+          created: stored.created,
+          status: stored.row.status,
+        });
+      }
+      // Always (re)start: a crash between commit and start is healed by the client's retry.
+      const rows = await db<OrderRow>('orders').whereIn(
+        'id',
+        results.map((r) => r.id),
+      );
+      for (let i = 0; i < rows.length; i += START_CONCURRENCY) {
+        await Promise.all(rows.slice(i, i + START_CONCURRENCY).map((row) => startWorkflow(row, 'http')));
+      }
+      return results;
+    },
+
+    async getOrder(ref: string) {
+      const row = await requireOrder(ref);
+      const lines = await orderLines(db, row.id);
+      let workflow: OrderState | null = null;
+      try {
+        workflow = await client.workflow.getHandle(row.workflow_id).query(stateQuery);
+      } catch {
+        workflow = null; // not started yet, or the cluster is unreachable: the row still answers
+      }
+      return { row, lines, workflow };
+    },
+
+    async listOrders(filter: {
+      status?: string;
+      channel?: string;
+      fulfiller?: string;
+      slaBreached?: boolean;
+      from?: string;
+      to?: string;
+      cursor?: string;
+      limit: number;
+    }) {
+      const q = db<OrderRow>('orders').orderBy([
+        { column: 'created_at', order: 'desc' },
+        { column: 'id', order: 'desc' },
+      ]);
+      if (filter.status) q.where('status', filter.status);
+      if (filter.channel) q.where('channel', filter.channel);
+      if (filter.fulfiller) q.where('fulfiller_code', filter.fulfiller);
+      if (filter.slaBreached !== undefined) q.where('sla_breached', filter.slaBreached);
+      if (filter.from) q.where('created_at', '>=', filter.from);
+      if (filter.to) q.where('created_at', '<', filter.to);
+      if (filter.cursor) {
+        const [at, id] = Buffer.from(filter.cursor, 'base64url').toString().split('|');
+        if (!at || !id)
+          throw new HttpProblem(400, 'Invalid request', 'cursor is not valid', [
+            { path: 'query.cursor', message: 'not a cursor from this API' },
+          ]);
+        q.whereRaw('(created_at, id) < (?::timestamptz, ?::uuid)', [at, id]);
+      }
+      const rows = await q.limit(filter.limit + 1);
+      const page = rows.slice(0, filter.limit);
+      const last = page[page.length - 1];
+      return {
+        rows: page,
+        nextCursor:
+          rows.length > filter.limit && last
+            ? Buffer.from(`${last.created_at.toISOString()}|${last.id}`).toString('base64url')
+            : null,
+      };
+    },
+
+    async confirmScan(ref: string, scan: ScanRequest) {
+      const row = await requireOrder(ref);
+      return steer(() =>
+        client.workflow.getHandle(row.workflow_id).executeUpdate(confirmScanUpdate, { args: [scan] }),
+      );
+    },
+
+    async override(ref: string, req: OverrideRequest) {
+      const row = await requireOrder(ref);
+      return steer(() =>
+        client.workflow.getHandle(row.workflow_id).executeUpdate(overrideUpdate, { args: [req] }),
+      );
+    },
+
+    async approve(ref: string, req: ApprovalRequest) {
+      const row = await requireOrder(ref);
+      return steer(() =>
+        client.workflow.getHandle(row.workflow_id).executeUpdate(approveUpdate, { args: [req] }),
+      );
+    },
+
+    async confirmPayment(ref: string, reference?: string) {
+      const row = await requireOrder(ref);
+      await steer(() =>
+        client.workflow
+          .getHandle(row.workflow_id)
+          .signal(paymentConfirmedSignal, reference ? { reference } : {}),
+      );
+      return { workflowId: row.workflow_id, signalled: true };
+    },
+
+    /** Changes stock, audited in the same transaction; releases orders waiting on the SKU. */
+    async adjustInventory(adj: {
+      sku: string;
+      fulfiller: string;
+      delta: number;
+      lot?: string;
+      expiresOn?: string;
+      name?: string;
+      category?: string;
+      perishable?: boolean;
+      reason: string;
+      actor: string;
+      requestId?: string;
+    }) {
+      const lot = adj.lot ?? '';
+      const result = await db.transaction(async (trx) => {
+        const fulfiller = await trx('fulfillers').where({ code: adj.fulfiller }).first('code');
+        if (!fulfiller)
+          throw new HttpProblem(422, 'Unknown fulfiller', `no fulfiller ${adj.fulfiller}`, [
+            { path: 'body.fulfiller', message: 'unknown fulfiller' },
+          ]);
+        await trx('skus')
+          .insert({
+            sku: adj.sku,
+            name: adj.name ?? adj.sku,
+            category: adj.category ?? 'uncategorized',
+            perishable: adj.perishable ?? Boolean(adj.expiresOn),
+          })
+          .onConflict('sku')
+          .ignore();
+        const before = await trx('inventory')
+          .where({ sku: adj.sku, fulfiller_code: adj.fulfiller, lot })
+          .forUpdate()
+          .first();
+        if ((before?.on_hand ?? 0) + adj.delta < (before?.reserved ?? 0)) {
+          throw new HttpProblem(
+            422,
+            'Adjustment not possible',
+            `on hand would drop below the ${before?.reserved ?? 0} unit(s) reserved`,
+            [{ path: 'body.delta', message: 'would leave less stock than is reserved' }],
+          );
+        }
+        const [after] = await trx('inventory')
+          .insert({
+            sku: adj.sku,
+            fulfiller_code: adj.fulfiller,
+            lot,
+            expires_on: adj.expiresOn ?? null,
+            on_hand: adj.delta,
+          })
+          .onConflict(['sku', 'fulfiller_code', 'lot'])
+          .merge({
+            on_hand: trx.raw('inventory.on_hand + ?', [adj.delta]),
+            ...(adj.expiresOn ? { expires_on: adj.expiresOn } : {}),
+            updated_at: trx.fn.now(),
+          })
+          .returning(['id', 'sku', 'fulfiller_code', 'lot', 'expires_on', 'on_hand', 'reserved']);
+        await writeAudit(trx, {
+          actor: adj.actor,
+          role: 'ops',
+          action: 'inventory:adjust',
+          targetType: 'inventory',
+          targetId: `${adj.sku}@${adj.fulfiller}${lot ? `#${lot}` : ''}`,
+          before: before ? { on_hand: before.on_hand, reserved: before.reserved } : null,
+          after: { on_hand: after.on_hand, reserved: after.reserved },
+          reason: adj.reason,
+          ...(adj.requestId ? { requestId: adj.requestId } : {}),
+        });
+        return after;
+      });
+      const released: string[] = [];
+      if (adj.delta > 0) {
+        const waiting = await db('orders as o')
+          .join('order_lines as l', 'l.order_id', 'o.id')
+          .where({ 'o.status': 'ON_HOLD_STOCK', 'l.sku': adj.sku })
+          .distinct('o.workflow_id');
+        for (const w of waiting) {
+          try {
+            await client.workflow
+              .getHandle(w.workflow_id)
+              .signal(stockReplenishedSignal, { skus: [adj.sku] });
+            released.push(w.workflow_id);
+          } catch (err) {
+            if (!(err instanceof WorkflowNotFoundError)) throw err;
+          }
+        }
+      }
+      return { inventory: result, signalled: released };
+    },
+
+    async portal(token: string) {
+      const row = await db<OrderRow>('orders').where({ portal_token: token }).first();
+      if (!row) throw new HttpProblem(404, 'Not found', 'no order behind this link');
+      return {
+        orderNumber: row.external_id,
+        stage: row.portal_stage,
+        carrier: row.portal_stage === 'shipped' || row.portal_stage === 'delivered' ? row.carrier : null,
+        trackingNumber: row.tracking_number,
+        updatedAt: row.updated_at,
+      };
+    },
+  };
+}
+
+export type OrdersService = ReturnType<typeof createOrdersService>;

@@ -1,0 +1,275 @@
+// The one route table: method, path, roles, zod schemas and handler for every API route.
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import type { OrderLineRow, OrderRow } from '../db/orders';
+import { orderInputSchema, orderStatusSchema } from '../domain/order';
+import { overrideActions, TRACKING_NUMBER_PATTERN } from '../workflows/definitions';
+import type { OrdersService } from './orders-service';
+import { renderPortal } from './portal-page';
+import { HttpProblem } from './problem';
+import { everyone, type Role } from './roles';
+
+export interface RouteContext<B, Q, P> {
+  body: B;
+  query: Q;
+  params: P;
+  req: Request;
+  res: Response;
+  requestId: string;
+  /** Who is calling; token identity replaces the body's actor once tokens exist. */
+  actor: string;
+}
+
+export interface RouteDef<B = unknown, Q = unknown, P = unknown> {
+  method: 'get' | 'post' | 'patch' | 'delete';
+  path: string;
+  summary: string;
+  /** 'public': no token (health, portal). */
+  roles: Role[] | 'public';
+  body?: z.ZodType<B>;
+  query?: z.ZodType<Q>;
+  params?: z.ZodType<P>;
+  handler(ctx: RouteContext<B, Q, P>): Promise<{ status?: number; body: unknown } | undefined>;
+}
+
+function route<B = unknown, Q = unknown, P = unknown>(def: RouteDef<B, Q, P>): RouteDef {
+  return def as unknown as RouteDef;
+}
+
+const idParams = z.object({ id: z.string().min(1).max(200) });
+const actorField = z.string().trim().min(1).max(100);
+
+export const createOrderBody = z.union([
+  orderInputSchema,
+  z.object({ orders: z.array(orderInputSchema).min(1).max(500) }),
+]);
+
+export const scanBody = z.object({
+  trackingNumber: z.string().regex(TRACKING_NUMBER_PATTERN, '6-40 letters, digits or dashes'),
+  carrier: z.string().trim().min(1).max(40),
+  scannedBy: actorField,
+});
+
+export const overrideBody = z
+  .object({
+    action: z.enum(overrideActions),
+    reason: z.string().trim().min(3, 'a reason is required').max(500),
+    actor: actorField,
+    fulfiller: z.string().trim().min(1).max(40).optional(),
+  })
+  .refine((o) => o.action !== 'reroute' || o.fulfiller, {
+    message: 'reroute needs a fulfiller',
+    path: ['fulfiller'],
+  });
+
+export const approvalBody = z.object({
+  role: z.enum(['legal', 'risk']),
+  decision: z.enum(['approve', 'reject']),
+  actor: actorField,
+  comment: z.string().max(1000).optional(),
+});
+
+export const adjustmentBody = z.object({
+  sku: z.string().trim().min(1).max(64),
+  fulfiller: z.string().trim().min(1).max(40),
+  delta: z
+    .number()
+    .int()
+    .refine((n) => n !== 0, 'delta must not be 0'),
+  lot: z.string().trim().min(1).max(64).optional(),
+  expiresOn: z.iso.date().optional(),
+  name: z.string().max(200).optional(),
+  category: z.string().max(64).optional(),
+  perishable: z.boolean().optional(),
+  reason: z.string().trim().min(3, 'a reason is required').max(500),
+  actor: actorField,
+});
+
+export const listOrdersQuery = z.object({
+  status: orderStatusSchema.optional(),
+  channel: z.string().max(40).optional(),
+  fulfiller: z.string().max(40).optional(),
+  slaBreached: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+export function orderView(row: OrderRow, lines?: OrderLineRow[]) {
+  return {
+    id: row.id,
+    workflowId: row.workflow_id,
+    channel: row.channel,
+    externalId: row.external_id,
+    status: row.status,
+    orderedAt: row.ordered_at.toISOString(),
+    orderedAtOffset: row.ordered_at_offset,
+    customer: row.customer,
+    shipTo: row.ship_to,
+    currency: row.currency,
+    subtotalMinor: row.subtotal_minor,
+    shippingMinor: row.shipping_minor,
+    taxMinor: row.tax_minor,
+    totalMinor: row.total_minor,
+    paymentStatus: row.payment_status,
+    poNumber: row.po_number,
+    priority: row.priority,
+    fulfiller: row.fulfiller_code,
+    carrier: row.carrier,
+    trackingNumber: row.tracking_number,
+    route: row.route,
+    slaBreached: row.sla_breached,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+    shippedAt: row.shipped_at?.toISOString() ?? null,
+    completedAt: row.completed_at?.toISOString() ?? null,
+    ...(lines
+      ? {
+          lines: lines.map((l) => ({
+            lineNo: l.line_no,
+            sku: l.sku,
+            name: l.name,
+            category: l.category,
+            qty: l.qty,
+            unitPriceMinor: l.unit_price_minor,
+          })),
+        }
+      : {}),
+  };
+}
+
+export function orderRoutes(orders: OrdersService): RouteDef[] {
+  return [
+    route({
+      method: 'post',
+      path: '/api/orders',
+      summary: 'Create one order or a batch of up to 500 (idempotent per channel + externalId)',
+      roles: ['admin', 'integration', 'ops'],
+      body: createOrderBody,
+      async handler({ body, req, actor }) {
+        const batch = 'orders' in body;
+        const inputs = batch ? body.orders : [body];
+        const raw = batch
+          ? ((req.body as { orders: unknown[] }).orders ?? []).map((o) => JSON.stringify(o))
+          : [JSON.stringify(req.body)];
+        const results = await orders.createOrders(inputs, actor, raw);
+        if (!batch) {
+          const r = results[0]!;
+          return { status: r.created ? 201 : 200, body: r };
+        }
+        return { status: results.some((r) => r.created) ? 201 : 200, body: { orders: results } };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/orders',
+      summary: 'List orders with filters and cursor pagination (newest first)',
+      roles: ['admin', 'supervisor', 'ops', 'cs', 'finance', 'warehouse', 'legal', 'risk', 'integration'],
+      query: listOrdersQuery,
+      async handler({ query }) {
+        const page = await orders.listOrders(query);
+        return { body: { orders: page.rows.map((r) => orderView(r)), nextCursor: page.nextCursor } };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/orders/:id',
+      summary: 'One order (by id or workflow id) with lines and its workflow state',
+      roles: everyone,
+      params: idParams,
+      async handler({ params }) {
+        const { row, lines, workflow } = await orders.getOrder(params.id);
+        return { body: { ...orderView(row, lines), workflow } };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/orders/:id/scan',
+      summary: 'Confirm the parcel scan with tracking number and carrier',
+      roles: ['admin', 'supervisor', 'warehouse'],
+      params: idParams,
+      body: scanBody,
+      async handler({ params, body, requestId }) {
+        return { body: await orders.confirmScan(params.id, { ...body, requestId }) };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/orders/:id/overrides',
+      summary: 'Supervisor override: bypass-stock, hold, release, reroute, expedite, cancel',
+      roles: ['admin', 'supervisor'],
+      params: idParams,
+      body: overrideBody,
+      async handler({ params, body, requestId }) {
+        const result = await orders.override(params.id, {
+          action: body.action,
+          reason: body.reason,
+          actor: body.actor,
+          role: 'supervisor',
+          requestId,
+          ...(body.fulfiller ? { fulfiller: body.fulfiller } : {}),
+        });
+        return { body: result };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/orders/:id/approvals',
+      summary: 'Legal or risk decision on an order above the approval threshold',
+      roles: ['admin', 'legal', 'risk'],
+      params: idParams,
+      body: approvalBody,
+      async handler({ params, body, requestId }) {
+        return { body: { approvals: await orders.approve(params.id, { ...body, requestId }) } };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/orders/:id/payment',
+      summary: 'Tell a waiting order that its payment arrived',
+      roles: ['admin', 'integration', 'ops'],
+      params: idParams,
+      body: z.object({ reference: z.string().max(200).optional() }),
+      async handler({ params, body }) {
+        return { status: 202, body: await orders.confirmPayment(params.id, body.reference) };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/inventory/adjustments',
+      summary: 'Add or remove stock of a SKU (lot) at a fulfiller; releases orders waiting on it',
+      roles: ['admin', 'supervisor', 'ops', 'warehouse'],
+      body: adjustmentBody,
+      async handler({ body, requestId }) {
+        return { status: 201, body: await orders.adjustInventory({ ...body, requestId }) };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/portal/:token',
+      summary: "A customer's order progress (JSON) behind its unguessable token",
+      roles: 'public',
+      params: z.object({ token: z.string().regex(/^[0-9a-f]{48}$/, 'not a portal token') }),
+      async handler({ params }) {
+        return { body: await orders.portal(params.token) };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/portal/:token',
+      summary: "A customer's order progress page",
+      roles: 'public',
+      params: z.object({ token: z.string().max(100) }),
+      async handler({ params, res }) {
+        if (!/^[0-9a-f]{48}$/.test(params.token))
+          throw new HttpProblem(404, 'Not found', 'no order behind this link');
+        res.type('html').send(renderPortal(await orders.portal(params.token)));
+        return undefined;
+      },
+    }),
+  ];
+}

@@ -1,0 +1,56 @@
+// The knex/pg database handle and the migrator that reads ./migrations.
+import fs from 'node:fs';
+import path from 'node:path';
+import knex, { type Knex } from 'knex';
+import pg from 'pg';
+
+export type Db = Knex;
+
+// bigint columns (minor units, counts) come back as numbers: our amounts stay far below 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number.parseFloat(v));
+
+export function createDb(connectionString: string, opts: { poolMax?: number } = {}): Db {
+  return knex({
+    client: 'pg',
+    connection: { connectionString, application_name: 'order-hub' },
+    pool: { min: 0, max: opts.poolMax ?? 10 },
+  });
+}
+
+export const migrationsDir = path.resolve(__dirname, '..', '..', 'migrations');
+
+interface MigrationModule {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+/** Loads migrations by explicit require so they run the same under tsx and from compiled JS. */
+class DirectoryMigrationSource implements Knex.MigrationSource<string> {
+  constructor(private readonly dir: string) {}
+  async getMigrations(): Promise<string[]> {
+    const ext = /\.(ts|js)$/;
+    const files = fs.readdirSync(this.dir).filter((f) => ext.test(f) && !f.endsWith('.d.ts'));
+    // A name is its stem, so a compiled .js replaces its .ts without looking like a new migration.
+    return [...new Set(files.map((f) => f.replace(ext, '')))].sort();
+  }
+  getMigrationName(name: string): string {
+    return name;
+  }
+  async getMigration(name: string): Promise<MigrationModule> {
+    return require(path.join(this.dir, name)) as MigrationModule;
+  }
+}
+
+export function migrationConfig(dir = migrationsDir): Knex.MigratorConfig {
+  return { migrationSource: new DirectoryMigrationSource(dir), tableName: 'knex_migrations' };
+}
+
+export async function migrateLatest(db: Db): Promise<string[]> {
+  const [, applied] = (await db.migrate.latest(migrationConfig())) as [number, string[]];
+  return applied;
+}
+
+export async function migrateRollbackAll(db: Db): Promise<void> {
+  await db.migrate.rollback(migrationConfig(), true);
+}

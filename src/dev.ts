@@ -1,0 +1,127 @@
+// `npm start`: the whole system on one machine. Embedded PostgreSQL unless DATABASE_URL is set, a
+// Temporal dev server unless TEMPORAL_ADDRESS is set, migrations, the WMS simulator unless WMS_URL
+// is set, then the worker and the API. Ctrl-C stops everything; data stays under DATA_DIR.
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadConfigOrExit } from './config';
+import { createDb, migrateLatest } from './db/knex';
+import { startEmbeddedPostgres } from './infra/embedded-postgres';
+import { findTemporalCli, startTemporalDevServer } from './infra/temporal-cli';
+import { createLogger } from './logger';
+import { createMetrics } from './metrics';
+import { startApi, startWorker } from './system';
+import { ensureSearchAttributes } from './temporal/connection';
+import { startWmsSimulator } from './wms-sim/simulator';
+import { installWorkerRuntime } from './worker';
+import { searchAttributeList } from './workflows/definitions';
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const config = loadConfigOrExit();
+  const log = createLogger({ level: config.LOG_LEVEL, pretty: config.LOG_PRETTY, name: 'order-hub' });
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  const stops: { name: string; stop: () => Promise<void> }[] = [];
+  let stopping = false;
+  const shutdown = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('stopping ...');
+    for (const s of stops.reverse()) {
+      try {
+        await s.stop();
+        log.info(`stopped ${s.name}`);
+      } catch (err) {
+        log.error({ err }, `stopping ${s.name} failed`);
+      }
+    }
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void shutdown(0));
+  process.once('SIGTERM', () => void shutdown(0));
+
+  try {
+    let databaseUrl = config.DATABASE_URL;
+    if (!databaseUrl) {
+      const pg = await startEmbeddedPostgres({
+        dataDir: path.join(config.dataDir, 'postgres'),
+        port: config.EMBEDDED_PG_PORT,
+        persistent: true,
+        onLog: (line) => log.debug({ component: 'postgres' }, line),
+      });
+      stops.push({ name: 'PostgreSQL', stop: pg.stop });
+      databaseUrl = pg.url;
+      log.info(
+        { port: pg.port, dataDir: path.join(config.dataDir, 'postgres') },
+        'embedded PostgreSQL running',
+      );
+    }
+
+    let temporalAddress = config.TEMPORAL_ADDRESS;
+    let temporalUi = config.TEMPORAL_UI_URL;
+    if (!temporalAddress) {
+      const cliPath = findTemporalCli({
+        ...(config.TEMPORAL_CLI_PATH ? { explicitPath: config.TEMPORAL_CLI_PATH } : {}),
+        log: (line) => log.info(line),
+      });
+      const dev = await startTemporalDevServer({
+        cliPath,
+        port: config.TEMPORAL_DEV_PORT,
+        uiPort: config.TEMPORAL_UI_PORT,
+        dbFile: path.join(config.dataDir, 'temporal.sqlite'),
+        namespace: config.TEMPORAL_NAMESPACE,
+        searchAttributes: searchAttributeList,
+        onLog: (line) => log.debug({ component: 'temporal' }, line),
+      });
+      stops.push({ name: 'Temporal dev server', stop: dev.stop });
+      temporalAddress = dev.address;
+      temporalUi ??= dev.uiUrl;
+      log.info({ address: dev.address, cli: cliPath }, 'Temporal dev server running');
+    }
+
+    const db = createDb(databaseUrl);
+    const applied = await migrateLatest(db);
+    await db.destroy();
+    if (applied.length) log.info({ applied }, 'migrations applied');
+
+    let wmsUrl = config.WMS_URL;
+    if (!wmsUrl) {
+      const sim = await startWmsSimulator({ port: config.WMS_SIM_PORT });
+      stops.push({ name: 'WMS simulator', stop: sim.close });
+      wmsUrl = sim.url;
+    }
+    const runtimeConfig = { ...config, WMS_URL: wmsUrl };
+
+    installWorkerRuntime(config.WORKER_METRICS_PORT);
+    const metrics = createMetrics();
+    const worker = await startWorker({ config: runtimeConfig, databaseUrl, temporalAddress, log, metrics });
+    stops.push({ name: 'worker', stop: worker.close });
+    worker.done.catch((err) => {
+      log.fatal({ err }, 'worker failed');
+      void shutdown(1);
+    });
+    const api = await startApi({ config: runtimeConfig, databaseUrl, temporalAddress, log, metrics });
+    stops.push({ name: 'API', stop: api.close });
+    await ensureSearchAttributes(api.client, config.TEMPORAL_NAMESPACE, log);
+
+    const ui = temporalUi ?? '(external cluster: set TEMPORAL_UI_URL)';
+    const lines = [
+      '',
+      `Order Hub is running (started in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
+      `  API            ${api.url}/api/orders`,
+      `  Health         ${api.url}/healthz  ${api.url}/readyz`,
+      `  Metrics        ${api.url}/metrics  (worker SDK metrics: http://127.0.0.1:${config.WORKER_METRICS_PORT}/metrics)`,
+      `  Temporal UI    ${ui}`,
+      `  Temporal gRPC  ${temporalAddress}`,
+      `  WMS simulator  ${wmsUrl}/pick-lists`,
+      `  Data           ${config.DATABASE_URL ? 'DATABASE_URL' : path.join(config.dataDir, 'postgres')}`,
+      'Press Ctrl-C to stop.',
+      '',
+    ];
+    process.stdout.write(lines.join('\n'));
+  } catch (err) {
+    log.fatal({ err: err instanceof Error ? err.message : err }, 'start-up failed');
+    await shutdown(1);
+  }
+}
+
+void main();

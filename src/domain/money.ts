@@ -1,0 +1,30 @@
+// Currency facts from ICU: valid ISO 4217 codes and their minor-unit digits (JPY 0, USD 2, KWD 3).
+const knownCurrencies = new Set(Intl.supportedValuesOf('currency'));
+
+export function isCurrency(code: string): boolean {
+  return knownCurrencies.has(code);
+}
+
+export function minorUnitDigits(currency: string): number {
+  return (
+    new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2
+  );
+}
+
+/** "12.34" in USD → 1234; "1200" in JPY → 1200. Rejects more decimals than the currency has. */
+export function toMinorUnits(amount: string | number, currency: string): number {
+  const digits = minorUnitDigits(currency);
+  const text = typeof amount === 'number' ? amount.toFixed(digits) : amount.trim();
+  const m = /^(-)?(\d+)(?:\.(\d+))?$/.exec(text);
+  if (!m) throw new Error(`"${amount}" is not an amount`);
+  const frac = (m[3] ?? '').replace(/0+$/, '');
+  if (frac.length > digits)
+    throw new Error(`"${amount}" has more decimals than ${currency} allows (${digits})`);
+  const minor = Number(m[2]) * 10 ** digits + Number(frac.padEnd(digits, '0') || '0');
+  return m[1] ? -minor : minor;
+}
+
+export function formatMinor(minor: number, currency: string): string {
+  const digits = minorUnitDigits(currency);
+  return new Intl.NumberFormat('en', { style: 'currency', currency }).format(minor / 10 ** digits);
+}

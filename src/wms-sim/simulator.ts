@@ -1,0 +1,126 @@
+// A small warehouse-management system stand-in: receives pick lists (idempotently), lets them be
+// cancelled, and lists them per fulfiller for the warehouse page. Fault injection for tests.
+import type { Server } from 'node:http';
+import express from 'express';
+
+export interface PickList {
+  pickListId: string;
+  orderId: string;
+  orderNumber?: string;
+  fulfiller: string;
+  lines: { sku: string; qty: number; lot?: string }[];
+  shipTo: unknown;
+  carrier: string;
+  priority: string;
+  receivedAt: string;
+  status: 'open' | 'cancelled';
+  idempotencyKey: string;
+}
+
+export interface WmsSimulator {
+  url: string;
+  pickLists: Map<string, PickList>;
+  /** Every POST that reached the simulator, accepted or not (tests count retries with it). */
+  requests: { pickListId: string; idempotencyKey: string; status: number; at: number }[];
+  /** The next `count` requests answer `status` (e.g. 503), then normal service resumes. */
+  failNext(count: number, status?: number): void;
+  onPickList(listener: (p: PickList) => void): () => void;
+  close(): Promise<void>;
+}
+
+export async function startWmsSimulator(opts: { port?: number; host?: string } = {}): Promise<WmsSimulator> {
+  const app = express();
+  app.use(express.json({ limit: '1mb' }));
+  const pickLists = new Map<string, PickList>();
+  const requests: WmsSimulator['requests'] = [];
+  const listeners = new Set<(p: PickList) => void>();
+  let failures = { count: 0, status: 503 };
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', pickLists: pickLists.size });
+  });
+
+  app.post('/pick-lists', (req, res) => {
+    const key = req.header('idempotency-key') ?? '';
+    const body = req.body as Partial<PickList>;
+    const reply = (status: number, payload: unknown) => {
+      requests.push({
+        pickListId: String(body?.pickListId ?? ''),
+        idempotencyKey: key,
+        status,
+        at: Date.now(),
+      });
+      res.status(status).json(payload);
+    };
+    if (failures.count > 0) {
+      failures.count--;
+      res.setHeader('retry-after', '0');
+      return reply(failures.status, { error: 'simulated outage' });
+    }
+    if (!key) return reply(400, { error: 'Idempotency-Key header is required' });
+    if (!body?.pickListId || !Array.isArray(body.lines) || !body.fulfiller) {
+      return reply(422, { error: 'pickListId, fulfiller and lines are required' });
+    }
+    const existing = [...pickLists.values()].find((p) => p.idempotencyKey === key);
+    if (existing) return reply(409, { error: 'already received', pickListId: existing.pickListId });
+    const pickList: PickList = {
+      pickListId: body.pickListId,
+      orderId: String(body.orderId),
+      ...(body.orderNumber ? { orderNumber: body.orderNumber } : {}),
+      fulfiller: body.fulfiller,
+      lines: body.lines,
+      shipTo: body.shipTo,
+      carrier: String(body.carrier ?? ''),
+      priority: String(body.priority ?? 'normal'),
+      receivedAt: new Date().toISOString(),
+      status: 'open',
+      idempotencyKey: key,
+    };
+    pickLists.set(pickList.pickListId, pickList);
+    reply(201, { pickListId: pickList.pickListId, status: 'open' });
+    for (const l of listeners) l(pickList);
+  });
+
+  app.delete('/pick-lists/:id', (req, res) => {
+    const p = pickLists.get(req.params.id);
+    if (!p) return void res.status(404).json({ error: 'unknown pick list' });
+    p.status = 'cancelled';
+    res.json({ pickListId: p.pickListId, status: p.status });
+  });
+
+  app.get('/pick-lists', (req, res) => {
+    const fulfiller = typeof req.query.fulfiller === 'string' ? req.query.fulfiller : undefined;
+    const list = [...pickLists.values()].filter((p) => !fulfiller || p.fulfiller === fulfiller);
+    res.json({ pickLists: list });
+  });
+
+  app.get('/pick-lists/:id', (req, res) => {
+    const p = pickLists.get(req.params.id);
+    if (!p) return void res.status(404).json({ error: 'unknown pick list' });
+    res.json(p);
+  });
+
+  const host = opts.host ?? '127.0.0.1';
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(opts.port ?? 0, host, () => resolve(s));
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  return {
+    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+    pickLists,
+    requests,
+    failNext(count, status = 503) {
+      failures = { count, status };
+    },
+    onPickList(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

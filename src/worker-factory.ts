@@ -1,0 +1,46 @@
+// Builds the order worker: activities with their dependencies, the workflow bundle, tuned slots.
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities } from './activities';
+import type { ChannelFetcher } from './activities/orders';
+import type { Config } from './config';
+import type { Db } from './db/knex';
+import type { Mailer } from './infra/mailer';
+import type { Logger } from './logger';
+import type { Metrics } from './metrics';
+
+export interface WorkerDeps {
+  config: Config;
+  db: Db;
+  log: Logger;
+  metrics: Metrics;
+  mailer: Mailer;
+  connection: NativeConnection;
+  taskQueue?: string;
+  /** A pre-built bundle (tests build it once per run); otherwise the workflows are bundled at start. */
+  workflowBundlePath?: string;
+  fetchers?: Record<string, ChannelFetcher>;
+}
+
+export async function createOrderWorker(deps: WorkerDeps): Promise<Worker> {
+  const { config } = deps;
+  const bundlePath = deps.workflowBundlePath ?? process.env.ORDER_HUB_WORKFLOW_BUNDLE;
+  return Worker.create({
+    connection: deps.connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: deps.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
+    ...(bundlePath
+      ? { workflowBundle: { codePath: bundlePath } }
+      : { workflowsPath: require.resolve('./workflows') }),
+    activities: createActivities(
+      { db: deps.db, config, mailer: deps.mailer, log: deps.log, metrics: deps.metrics },
+      { fetchers: deps.fetchers ?? {} },
+    ),
+    maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+    maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+  });
+}
+
+export async function connectWorker(address: string): Promise<NativeConnection> {
+  return NativeConnection.connect({ address });
+}

@@ -1,0 +1,79 @@
+// Worker entry point: `npm run worker` (or `node dist/src/worker.js`): runs order workflows and
+// activities against TEMPORAL_ADDRESS and DATABASE_URL; exports SDK and business metrics.
+import http from 'node:http';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { loadConfigOrExit } from './config';
+import { createDb } from './db/knex';
+import { createMailer } from './infra/mailer';
+import { createLogger } from './logger';
+import { createMetrics } from './metrics';
+import { connectClient, ensureSearchAttributes } from './temporal/connection';
+import { connectWorker, createOrderWorker } from './worker-factory';
+
+/** Temporal SDK metrics go to their own Prometheus exporter; must run before any connection. */
+export function installWorkerRuntime(metricsPort: number, sdkLogLevel: 'WARN' | 'INFO' = 'WARN'): void {
+  Runtime.install({
+    logger: new DefaultLogger(sdkLogLevel),
+    ...(metricsPort
+      ? {
+          telemetryOptions: {
+            metrics: { prometheus: { bindAddress: `0.0.0.0:${metricsPort}`, useSecondsForDurations: true } },
+          },
+        }
+      : {}),
+  });
+}
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const log = createLogger({ level: config.LOG_LEVEL, pretty: config.LOG_PRETTY, name: 'worker' });
+  if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS) {
+    log.fatal(
+      'the standalone worker needs DATABASE_URL and TEMPORAL_ADDRESS (npm start runs everything locally)',
+    );
+    process.exit(1);
+  }
+  installWorkerRuntime(config.WORKER_METRICS_PORT);
+  const db = createDb(config.DATABASE_URL, { poolMax: config.DB_POOL_MAX });
+  const metrics = createMetrics();
+  const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, log });
+  const client = await connectClient({
+    address: config.TEMPORAL_ADDRESS,
+    namespace: config.TEMPORAL_NAMESPACE,
+  });
+  await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE, log);
+  await client.connection.close();
+  const connection = await connectWorker(config.TEMPORAL_ADDRESS);
+  const worker = await createOrderWorker({ config, db, log, metrics, mailer, connection });
+
+  // Business metrics of this process (prom-client) beside the SDK exporter.
+  const port = config.WORKER_HTTP_PORT;
+  const server = http.createServer(async (req, res) => {
+    if (req.url === '/metrics') {
+      res.setHeader('content-type', metrics.registry.contentType);
+      res.end(await metrics.registry.metrics());
+    } else if (req.url === '/healthz') {
+      res.end(worker.getState());
+    } else {
+      res.statusCode = 404;
+      res.end();
+    }
+  });
+  if (port) server.listen(port, '0.0.0.0');
+
+  const stop = () => worker.shutdown();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  log.info(
+    { taskQueue: config.TEMPORAL_TASK_QUEUE, metricsPort: config.WORKER_METRICS_PORT, httpPort: port },
+    'worker running',
+  );
+  await worker.run();
+  server.close();
+  await connection.close();
+  await db.destroy();
+  mailer.close();
+  log.info('worker stopped');
+}
+
+if (require.main === module) void main();

@@ -1,0 +1,593 @@
+// The order workflow: one durable run per order, from fetch to tracking write-back, steerable by
+// supervisors. Deterministic: every effect is an activity, every wait a Temporal timer or condition.
+import {
+  ApplicationFailure,
+  allHandlersFinished as allHandlersDone,
+  CancellationScope,
+  condition,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { PickLine } from '../activities/inventory';
+import type { OrderFacts, OrderPolicy, OrderStatus } from '../domain/order';
+import {
+  type ApprovalRequest,
+  approveUpdate,
+  confirmScanUpdate,
+  type OrderState,
+  type OrderWorkflowInput,
+  type OverrideRequest,
+  type OverrideResult,
+  overrideSignal,
+  overrideUpdate,
+  paymentConfirmedSignal,
+  type RouteDecision,
+  searchAttributes as SA,
+  type ScanRequest,
+  stateQuery,
+  stockReplenishedSignal,
+  TRACKING_NUMBER_PATTERN,
+} from './definitions';
+
+// Option groups, named by intent. Retries come from these policies, never from loops here.
+const quick = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+const external = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: ['EndpointRejected', 'OrderNotFound'],
+  },
+});
+/** A fulfiller that is down must never lose an order: retry for as long as it takes, capped backoff. */
+const fulfilment = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '5 minutes',
+    // no maximumAttempts: unlimited
+    nonRetryableErrorTypes: ['EndpointRejected', 'UnknownFulfiller', 'OrderNotFound'],
+  },
+});
+
+/** How long a pick-list push may keep failing before the order is flagged FULFILLER_UNREACHABLE. */
+const UNREACHABLE_AFTER = '2 minutes';
+const SUPERVISOR_ROLES = ['supervisor', 'admin'];
+const CLOSED: OrderStatus[] = ['SHIPPED', 'COMPLETED', 'CANCELLED'];
+
+export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderState> {
+  const { workflowId } = workflowInfo();
+  const state: OrderState = {
+    workflowId,
+    channel: input.channel,
+    externalId: input.externalId,
+    step: 'fetch',
+    status: 'RECEIVED',
+    flags: {
+      held: false,
+      slaBreached: false,
+      bypassStock: false,
+      expedited: false,
+      fulfillerUnreachable: false,
+      cancelRequested: false,
+    },
+    approvals: [],
+    waitingForSkus: [],
+    timeline: [],
+  };
+  let facts: OrderFacts | undefined;
+  let policy: OrderPolicy = { approvalRequired: false, approvalDeadline: '24 hours' };
+  let slaMinutes = 30;
+  let paid = false;
+  let replenishments = 0;
+  let pendingReroute: { fulfiller: string; slaMinutes: number; by: string } | undefined;
+  let scan: ScanRequest | undefined;
+  let statusBeforeHold: OrderStatus = 'RECEIVED';
+  let cancelReason = '';
+  let pickListSeq = 0;
+  /** Compensation as data: an undo step is pushed after each effect and run in reverse on cancel. */
+  const compensations: { name: string; undo: () => Promise<unknown> }[] = [];
+  const main = new CancellationScope();
+
+  const note = (event: string, detail?: string) =>
+    state.timeline.push({ at: new Date().toISOString(), event, ...(detail ? { detail } : {}) });
+
+  function setStatus(status: OrderStatus) {
+    if (state.status === status) return;
+    state.status = status;
+    upsertSearchAttributes([{ key: SA.OrderStatus, value: status }]);
+  }
+
+  const orderId = () => {
+    if (!state.orderId) throw ApplicationFailure.nonRetryable('order is not loaded yet');
+    return state.orderId;
+  };
+
+  // ---- overrides: one validation and one audit path for the Update and the signal ----
+
+  function overrideRejection(req: OverrideRequest): string | undefined {
+    if (!req || typeof req !== 'object') return 'an override needs {action, reason, actor}';
+    if (!req.actor?.trim()) return 'actor is required';
+    if (!req.reason || req.reason.trim().length < 3) return 'a reason is required';
+    if (!SUPERVISOR_ROLES.includes(req.role ?? 'supervisor'))
+      return `role ${req.role} may not override orders`;
+    if (CLOSED.includes(state.status) || scan) return `order is already ${state.status.toLowerCase()}`;
+    if (state.flags.cancelRequested) return 'order is being cancelled';
+    switch (req.action) {
+      case 'hold':
+        return state.flags.held ? 'order is already on hold' : undefined;
+      case 'release':
+        return state.flags.held ? undefined : 'order is not on hold';
+      case 'bypass-stock':
+        if (state.flags.bypassStock) return 'stock lock is already bypassed';
+        return compensations.some((c) => c.name === 'releaseStock') ? 'stock is already reserved' : undefined;
+      case 'reroute':
+        if (!req.fulfiller?.trim()) return 'reroute needs a fulfiller';
+        return req.fulfiller === state.route?.fulfiller
+          ? `order is already routed to ${req.fulfiller}`
+          : undefined;
+      case 'expedite':
+        return state.flags.expedited ? 'order is already expedited' : undefined;
+      case 'cancel':
+        return undefined;
+      default:
+        return `unknown action ${(req as { action?: unknown }).action}`;
+    }
+  }
+
+  const snapshot = () => ({
+    status: state.status,
+    fulfiller: state.route?.fulfiller,
+    priority: state.route?.priority,
+    held: state.flags.held,
+    bypassStock: state.flags.bypassStock,
+  });
+
+  async function audit(req: OverrideRequest, before: unknown, result: 'accepted' | 'rejected', why?: string) {
+    if (!state.orderId) return;
+    await quick.recordDecision({
+      orderId: state.orderId,
+      actor: req.actor || 'unknown',
+      role: req.role ?? 'supervisor',
+      action: `override:${req.action}${result === 'rejected' ? ':rejected' : ''}`,
+      before,
+      after: result === 'accepted' ? snapshot() : { rejected: why },
+      reason: req.reason,
+      ...(req.requestId ? { requestId: req.requestId } : {}),
+      ...(result === 'accepted' && state.status !== (before as { status: OrderStatus }).status
+        ? { status: state.status }
+        : {}),
+      ...(req.action === 'expedite' && result === 'accepted' ? { priority: 'rush' } : {}),
+      metric: { action: req.action, result },
+    });
+  }
+
+  async function applyOverride(req: OverrideRequest, via: 'update' | 'signal'): Promise<OverrideResult> {
+    const before = snapshot();
+    const reject = async (message: string): Promise<OverrideResult> => {
+      note(`override ${req.action} rejected`, `${message} (by ${req.actor} via ${via})`);
+      await audit(req, before, 'rejected', message);
+      return { action: req.action, accepted: false, status: state.status, message };
+    };
+    const rejection = overrideRejection(req);
+    if (rejection) return reject(rejection);
+
+    switch (req.action) {
+      case 'hold':
+        state.flags.held = true;
+        statusBeforeHold = state.status;
+        setStatus('ON_HOLD');
+        break;
+      case 'release':
+        state.flags.held = false;
+        setStatus(statusBeforeHold);
+        break;
+      case 'bypass-stock':
+        state.flags.bypassStock = true;
+        break;
+      case 'expedite':
+        state.flags.expedited = true;
+        if (state.route) state.route = { ...state.route, priority: 'rush' };
+        break;
+      case 'reroute': {
+        const fulfiller = req.fulfiller!.trim();
+        let sla: number;
+        try {
+          sla = (await quick.describeFulfiller(fulfiller)).slaMinutes;
+        } catch {
+          return reject(`unknown or inactive fulfiller ${fulfiller}`);
+        }
+        pendingReroute = { fulfiller, slaMinutes: sla, by: req.actor };
+        break;
+      }
+      case 'cancel':
+        state.flags.cancelRequested = true;
+        cancelReason = `cancelled by ${req.actor}: ${req.reason}`;
+        main.cancel();
+        break;
+    }
+    note(`override ${req.action}`, `${req.reason} (by ${req.actor} via ${via})`);
+    await audit(req, before, 'accepted');
+    return { action: req.action, accepted: true, status: state.status, message: `${req.action} applied` };
+  }
+
+  setHandler(stateQuery, () => state);
+  setHandler(overrideUpdate, (req) => applyOverride(req, 'update'), {
+    validator: (req) => {
+      const rejection = overrideRejection(req);
+      if (rejection) throw new Error(rejection);
+    },
+  });
+  setHandler(overrideSignal, async (req) => {
+    try {
+      await applyOverride(req, 'signal');
+    } catch (err) {
+      // A bad signal is recorded, never fatal to the order.
+      note('override signal failed', err instanceof Error ? err.message : String(err));
+    }
+  });
+  setHandler(paymentConfirmedSignal, (p) => {
+    if (!paid) note('payment confirmed', p?.reference);
+    paid = true;
+  });
+  setHandler(stockReplenishedSignal, (p) => {
+    replenishments++;
+    note('stock replenished', p?.skus?.join(', '));
+  });
+
+  setHandler(
+    approveUpdate,
+    async (req: ApprovalRequest) => {
+      const before = { approvals: state.approvals.map((a) => `${a.role}:${a.decision}`) };
+      state.approvals.push({
+        role: req.role,
+        decision: req.decision,
+        actor: req.actor,
+        at: new Date().toISOString(),
+        ...(req.comment ? { comment: req.comment } : {}),
+      });
+      note(
+        `${req.role} ${req.decision === 'approve' ? 'approved' : 'rejected'}`,
+        `${req.actor}: ${req.comment ?? ''}`,
+      );
+      if (req.decision === 'reject') {
+        state.flags.cancelRequested = true;
+        cancelReason = `rejected by ${req.role} (${req.actor}): ${req.comment ?? 'no comment'}`;
+        main.cancel();
+      }
+      await quick.recordDecision({
+        orderId: orderId(),
+        actor: req.actor,
+        role: req.role,
+        action: `approval:${req.decision}`,
+        before,
+        after: { approvals: state.approvals.map((a) => `${a.role}:${a.decision}`) },
+        ...(req.comment ? { reason: req.comment } : {}),
+        ...(req.requestId ? { requestId: req.requestId } : {}),
+      });
+      return state.approvals;
+    },
+    {
+      validator: (req) => {
+        if (state.status !== 'AWAITING_APPROVAL')
+          throw new Error(`order is not awaiting approval (${state.status})`);
+        if (req.role !== 'legal' && req.role !== 'risk') throw new Error('only legal or risk approve orders');
+        if (req.decision !== 'approve' && req.decision !== 'reject')
+          throw new Error('decision is approve or reject');
+        if (!req.actor?.trim()) throw new Error('actor is required');
+        if (state.approvals.some((a) => a.role === req.role))
+          throw new Error(`${req.role} has already decided`);
+      },
+    },
+  );
+
+  setHandler(
+    confirmScanUpdate,
+    async (req) => {
+      scan = req;
+      const shipment = state.shipment!;
+      await quick.recordScan({ ...req, orderId: orderId(), pickListId: shipment.pickListId });
+      state.shipment = {
+        ...shipment,
+        trackingNumber: req.trackingNumber,
+        carrier: req.carrier,
+        scannedBy: req.scannedBy,
+      };
+      setStatus('SHIPPED');
+      note('scanned', `${req.carrier} ${req.trackingNumber} by ${req.scannedBy}`);
+      return { status: state.status, trackingNumber: req.trackingNumber };
+    },
+    {
+      validator: (req) => {
+        if (scan) throw new Error('order is already scanned');
+        if (state.status !== 'AWAITING_SCAN')
+          throw new Error(`order is not awaiting a scan (${state.status})`);
+        if (!TRACKING_NUMBER_PATTERN.test(req?.trackingNumber ?? ''))
+          throw new Error('trackingNumber must be 6-40 letters, digits or dashes');
+        if (!req.carrier?.trim()) throw new Error('carrier is required');
+        if (!req.scannedBy?.trim()) throw new Error('scannedBy is required');
+      },
+    },
+  );
+
+  // ---- the steps, in business order ----
+
+  async function fetchAndNormalize() {
+    state.step = 'fetch';
+    const fetched = await quick.fetchOrder.executeWithOptions(
+      { summary: `fetch ${input.channel}/${input.externalId}` },
+      [input],
+    );
+    note('fetched', fetched.detail);
+    state.step = 'normalize';
+    const normalized = await quick.normalizeOrder(input);
+    facts = normalized.facts;
+    policy = normalized.policy;
+    state.orderId = facts.orderId;
+    upsertSearchAttributes([
+      { key: SA.OrderValue, value: facts.value },
+      { key: SA.CustomerTier, value: facts.customerTier },
+      { key: SA.SlaBreached, value: false },
+    ]);
+    note('normalized', `${facts.lines.length} line(s), ${facts.currency} ${facts.value}`);
+  }
+
+  function applyRoute(route: RouteDecision, sla: number) {
+    state.route = state.flags.expedited ? { ...route, priority: 'rush' } : route;
+    slaMinutes = sla;
+    upsertSearchAttributes([{ key: SA.Fulfiller, value: route.fulfiller }]);
+  }
+
+  async function route() {
+    state.step = 'route';
+    const decision = await quick.routeOrder.executeWithOptions({ summary: 'route by decision table' }, [
+      facts!,
+    ]);
+    const { slaMinutes: sla, ...routeDecision } = decision;
+    applyRoute(routeDecision, sla);
+    note('routed', `${decision.fulfiller} via ${decision.carrier}: ${decision.reason}`);
+  }
+
+  /** Big orders wait for both legal and risk; the deadline escalates by e-mail, it does not approve. */
+  async function approvalGate() {
+    if (!policy.approvalRequired) return;
+    state.step = 'approval';
+    setStatus('AWAITING_APPROVAL');
+    await quick.recordStatus(orderId(), 'AWAITING_APPROVAL');
+    const bothApproved = () => ['legal', 'risk'].every((r) => state.approvals.some((a) => a.role === r));
+    if (!(await condition(bothApproved, policy.approvalDeadline))) {
+      note('approval deadline passed', 'escalated');
+      await quick.sendAlert({
+        key: `approval-deadline:${orderId()}`,
+        orderId: orderId(),
+        subject: 'B2B approval overdue',
+        text: `Approvals so far: ${state.approvals.map((a) => a.role).join(', ') || 'none'}. Legal and risk must both approve.`,
+      });
+      await condition(bothApproved);
+    }
+  }
+
+  async function awaitPayment() {
+    if (facts!.paymentStatus === 'paid' || paid) return;
+    state.step = 'payment';
+    setStatus('AWAITING_PAYMENT');
+    await quick.recordStatus(orderId(), 'AWAITING_PAYMENT');
+    await condition(() => paid);
+    await quick.recordStatus(orderId(), 'RECEIVED', { paymentStatus: 'paid' });
+  }
+
+  /** A supervisor hold stops the order between steps until released. */
+  async function checkpoint() {
+    if (state.flags.held) await condition(() => !state.flags.held);
+  }
+
+  /** Reserve, or wait for stock: replenishment, a bypass or a reroute ends the wait. */
+  async function reserveStock(): Promise<PickLine[] | 'reroute'> {
+    for (let attempt = 1; ; attempt++) {
+      await checkpoint();
+      if (pendingReroute) return 'reroute';
+      state.step = 'reserve';
+      if (state.flags.bypassStock) {
+        note('stock lock bypassed', 'shipping without reservation');
+        return facts!.lines.map((l) => ({ sku: l.sku, qty: l.qty }));
+      }
+      setStatus('RESERVING');
+      const result = await quick.reserveStock.executeWithOptions(
+        { summary: `reserve at ${state.route!.fulfiller}` },
+        [orderId(), state.route!.fulfiller, facts!.lines],
+      );
+      if (result.ok) {
+        state.waitingForSkus = [];
+        const id = orderId();
+        compensations.push({ name: 'releaseStock', undo: () => quick.releaseStock(id) });
+        note(
+          'stock reserved',
+          result.lines.map((l) => `${l.qty}×${l.sku}${l.lot ? `@${l.lot}` : ''}`).join(', '),
+        );
+        return result.lines;
+      }
+      state.waitingForSkus = result.short.map((s) => s.sku);
+      setStatus('ON_HOLD_STOCK');
+      note(
+        'stock short',
+        result.short.map((s) => `${s.sku}: need ${s.needed}, have ${s.available}`).join('; '),
+      );
+      await quick.recordStatus(orderId(), 'ON_HOLD_STOCK');
+      await quick.sendAlert({
+        key: `stock-short:${orderId()}:${state.route!.fulfiller}:${attempt}`,
+        orderId: orderId(),
+        subject: 'stock short, order on hold',
+        text: result.short.map((s) => `${s.sku}: need ${s.needed}, available ${s.available}`).join('\n'),
+      });
+      const seen = replenishments;
+      await condition(() => replenishments > seen || state.flags.bypassStock || pendingReroute !== undefined);
+    }
+  }
+
+  async function pushPickList(lines: PickLine[]) {
+    await checkpoint();
+    state.step = 'pick';
+    setStatus('PICKING');
+    const pickListId = `pl-${orderId()}-${++pickListSeq}`;
+    const route = state.route!;
+    let pushed = false;
+    const push = fulfilment.pushPickList
+      .executeWithOptions({ summary: `pick list ${pickListId} → ${route.fulfiller}` }, [
+        {
+          pickListId,
+          orderId: orderId(),
+          fulfiller: route.fulfiller,
+          lines,
+          carrier: route.carrier,
+          priority: route.priority,
+        },
+      ])
+      .then(() => {
+        pushed = true;
+      });
+    push.catch((err) => note('pick list push failed', err instanceof Error ? err.message : String(err)));
+    if (!(await condition(() => pushed, UNREACHABLE_AFTER))) {
+      state.flags.fulfillerUnreachable = true;
+      setStatus('FULFILLER_UNREACHABLE');
+      note(
+        'fulfiller unreachable',
+        `${route.fulfiller} has not accepted the pick list for ${UNREACHABLE_AFTER}; still retrying`,
+      );
+      await quick.recordStatus(orderId(), 'FULFILLER_UNREACHABLE');
+      await quick.sendAlert({
+        key: `unreachable:${pickListId}`,
+        orderId: orderId(),
+        subject: `fulfiller ${route.fulfiller} unreachable`,
+        text: `Pick list ${pickListId} could not be delivered yet. Temporal keeps retrying; no order is lost.`,
+      });
+    }
+    await push;
+    state.flags.fulfillerUnreachable = false;
+    state.shipment = { pickListId };
+    const id = orderId();
+    compensations.push({
+      name: 'cancelPickList',
+      undo: () => fulfilment.cancelPickList({ pickListId, fulfiller: route.fulfiller }),
+    });
+    note('pick list pushed', `${pickListId} to ${route.fulfiller}`);
+    await quick.recordStatus(id, 'AWAITING_SCAN');
+    await quick.notifyCustomerService(id, pickListId);
+    await quick.updatePortal(id, 'picking');
+    setStatus('AWAITING_SCAN');
+  }
+
+  /** Waits for the parcel scan; the SLA timer flags the order red and escalates, the order keeps waiting. */
+  async function awaitScan(): Promise<'scanned' | 'reroute'> {
+    state.step = 'scan';
+    const done = () => scan !== undefined || pendingReroute !== undefined;
+    if (!(await condition(done, slaMinutes * 60_000))) {
+      state.flags.slaBreached = true;
+      upsertSearchAttributes([{ key: SA.SlaBreached, value: true }]);
+      note('SLA breached', `not scanned within ${slaMinutes} min`);
+      await quick.flagSlaBreach(orderId(), state.route!.fulfiller);
+      await quick.sendAlert({
+        key: `sla:${state.shipment!.pickListId}`,
+        orderId: orderId(),
+        subject: `SLA breached at ${state.route!.fulfiller}`,
+        text: `Not packed within ${slaMinutes} minutes of the pick list.`,
+      });
+      if (!(await condition(done, slaMinutes * 60_000))) {
+        note('SLA escalated', `still not scanned after ${2 * slaMinutes} min`);
+        await quick.sendAlert({
+          key: `sla-escalation:${state.shipment!.pickListId}`,
+          orderId: orderId(),
+          subject: `ESCALATION: order unscanned for ${2 * slaMinutes} min`,
+          text: 'Supervisor attention needed: hold, reroute or expedite from the console.',
+        });
+        await condition(done);
+      }
+    }
+    return scan ? 'scanned' : 'reroute';
+  }
+
+  /** Moves a rerouted order: undo the current fulfiller's pick list and stock, adopt the new route. */
+  async function applyPendingReroute() {
+    const target = pendingReroute!;
+    pendingReroute = undefined;
+    while (compensations.length) await compensations.pop()!.undo();
+    state.shipment = undefined;
+    applyRoute(
+      { ...state.route!, fulfiller: target.fulfiller, reason: `rerouted by ${target.by}` },
+      target.slaMinutes,
+    );
+    await quick.recordStatus(orderId(), 'RECEIVED', { route: state.route! });
+    note('rerouted', `now ${target.fulfiller}`);
+  }
+
+  async function writeBack() {
+    state.step = 'write-back';
+    try {
+      const r = await external.writeBackTracking.executeWithOptions(
+        { summary: `write tracking back to ${input.channel}` },
+        [orderId()],
+      );
+      note('tracking written back', `${r.target}: ${r.result}`);
+    } catch (err) {
+      // The parcel has shipped: the order completes, and ops are told the channel was not updated.
+      note('write-back failed', err instanceof Error ? err.message : String(err));
+      await quick.sendAlert({
+        key: `writeback-failed:${orderId()}`,
+        orderId: orderId(),
+        subject: 'tracking write-back failed',
+        text: 'The channel did not accept the tracking number after 5 attempts; post it by hand.',
+      });
+    }
+  }
+
+  async function fulfil() {
+    await fetchAndNormalize();
+    await route();
+    await approvalGate();
+    await awaitPayment();
+    for (;;) {
+      const lines = await reserveStock();
+      if (lines !== 'reroute') {
+        await pushPickList(lines);
+        if ((await awaitScan()) === 'scanned') break;
+      }
+      await applyPendingReroute();
+    }
+  }
+
+  try {
+    await main.run(fulfil);
+  } catch (err) {
+    if (!(isCancellation(err) && state.flags.cancelRequested)) throw err;
+    await CancellationScope.nonCancellable(async () => {
+      state.step = 'cancel';
+      while (compensations.length) {
+        const c = compensations.pop()!;
+        await c.undo();
+        note(`compensated: ${c.name}`);
+      }
+      if (state.orderId) await quick.completeOrder(state.orderId, 'cancelled');
+      setStatus('CANCELLED');
+      note('cancelled', cancelReason);
+      await condition(allHandlersDone);
+    });
+    return state;
+  }
+  await writeBack();
+  state.step = 'complete';
+  await quick.completeOrder(orderId(), 'completed');
+  setStatus('COMPLETED');
+  note('completed');
+  log.info('order completed', { orderId: state.orderId });
+  await condition(allHandlersDone);
+  return state;
+}
