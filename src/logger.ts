@@ -20,14 +20,19 @@ export const redactPaths = [
   'config.credentials',
 ];
 
-export function createLogger(opts: { level?: string; pretty?: boolean; name?: string } = {}): Logger {
-  const pretty = opts.pretty ?? process.stdout.isTTY === true;
-  return pino({
+export function createLogger(
+  opts: { level?: string; pretty?: boolean; name?: string; destination?: string } = {},
+): Logger {
+  const pretty = !opts.destination && (opts.pretty ?? process.stdout.isTTY === true);
+  const options = {
     name: opts.name ?? 'order-hub',
     level: opts.level ?? 'info',
     redact: { paths: redactPaths, censor: '[redacted]' },
     ...(pretty
       ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } } }
       : {}),
-  });
+  };
+  if (pretty) return pino(options);
+  // Synchronous writes: a line logged just before exit is not lost.
+  return pino(options, pino.destination({ dest: opts.destination ?? 1, sync: true }));
 }

@@ -54,7 +54,8 @@ export async function sendJson(opts: PostJsonOptions): Promise<{ status: number;
       message: detail,
       type: res.status === 429 ? 'Throttled' : 'EndpointError',
       nonRetryable: false,
-      ...(delay !== undefined ? { nextRetryDelay: delay } : {}),
+      // Retry-After: 0 means "now": leave the delay to the retry policy's backoff.
+      ...(delay ? { nextRetryDelay: delay } : {}),
     });
   }
   throw ApplicationFailure.nonRetryable(detail, 'EndpointRejected');

@@ -75,7 +75,7 @@ export function createOrdersService({ db, client, taskQueue, metrics }: OrdersSe
   }
 
   /** Turns a workflow's refusal into 409 (validator said no) or 404 (no such workflow). */
-  async function steer<T>(fn: () => Promise<T>): Promise<T> {
+  async function steer<T>(row: OrderRow, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
@@ -83,8 +83,12 @@ export function createOrdersService({ db, client, taskQueue, metrics }: OrdersSe
         const cause = err.cause as ApplicationFailure | Error | undefined;
         throw new HttpProblem(409, 'Not possible now', cause?.message ?? err.message);
       }
-      if (err instanceof WorkflowNotFoundError)
+      if (err instanceof WorkflowNotFoundError) {
+        const now = await db<OrderRow>('orders').where({ id: row.id }).first('status');
+        if (now && ['COMPLETED', 'CANCELLED'].includes(now.status))
+          throw new HttpProblem(409, 'Not possible now', `order is already ${now.status.toLowerCase()}`);
         throw new HttpProblem(404, 'Order workflow not found', err.message);
+      }
       throw err;
     }
   }
@@ -191,28 +195,28 @@ export function createOrdersService({ db, client, taskQueue, metrics }: OrdersSe
 
     async confirmScan(ref: string, scan: ScanRequest) {
       const row = await requireOrder(ref);
-      return steer(() =>
+      return steer(row, () =>
         client.workflow.getHandle(row.workflow_id).executeUpdate(confirmScanUpdate, { args: [scan] }),
       );
     },
 
     async override(ref: string, req: OverrideRequest) {
       const row = await requireOrder(ref);
-      return steer(() =>
+      return steer(row, () =>
         client.workflow.getHandle(row.workflow_id).executeUpdate(overrideUpdate, { args: [req] }),
       );
     },
 
     async approve(ref: string, req: ApprovalRequest) {
       const row = await requireOrder(ref);
-      return steer(() =>
+      return steer(row, () =>
         client.workflow.getHandle(row.workflow_id).executeUpdate(approveUpdate, { args: [req] }),
       );
     },
 
     async confirmPayment(ref: string, reference?: string) {
       const row = await requireOrder(ref);
-      await steer(() =>
+      await steer(row, () =>
         client.workflow
           .getHandle(row.workflow_id)
           .signal(paymentConfirmedSignal, reference ? { reference } : {}),

@@ -22,8 +22,8 @@ export interface WmsSimulator {
   pickLists: Map<string, PickList>;
   /** Every POST that reached the simulator, accepted or not (tests count retries with it). */
   requests: { pickListId: string; idempotencyKey: string; status: number; at: number }[];
-  /** The next `count` requests answer `status` (e.g. 503), then normal service resumes. */
-  failNext(count: number, status?: number): void;
+  /** The next `count` requests (optionally only those for a SKU) answer `status`, then service resumes. */
+  failNext(count: number, status?: number, onlySku?: string): void;
   onPickList(listener: (p: PickList) => void): () => void;
   close(): Promise<void>;
 }
@@ -34,7 +34,7 @@ export async function startWmsSimulator(opts: { port?: number; host?: string } =
   const pickLists = new Map<string, PickList>();
   const requests: WmsSimulator['requests'] = [];
   const listeners = new Set<(p: PickList) => void>();
-  let failures = { count: 0, status: 503 };
+  let failures: { count: number; status: number; onlySku?: string } = { count: 0, status: 503 };
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', pickLists: pickLists.size });
@@ -52,9 +52,10 @@ export async function startWmsSimulator(opts: { port?: number; host?: string } =
       });
       res.status(status).json(payload);
     };
-    if (failures.count > 0) {
+    const targeted = !failures.onlySku || (body?.lines ?? []).some((l) => l.sku === failures.onlySku);
+    if (failures.count > 0 && targeted) {
       failures.count--;
-      res.setHeader('retry-after', '0');
+      res.setHeader('retry-after', '1');
       return reply(failures.status, { error: 'simulated outage' });
     }
     if (!key) return reply(400, { error: 'Idempotency-Key header is required' });
@@ -110,8 +111,8 @@ export async function startWmsSimulator(opts: { port?: number; host?: string } =
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     pickLists,
     requests,
-    failNext(count, status = 503) {
-      failures = { count, status };
+    failNext(count, status = 503, onlySku) {
+      failures = { count, status, ...(onlySku ? { onlySku } : {}) };
     },
     onPickList(listener) {
       listeners.add(listener);

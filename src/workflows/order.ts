@@ -434,7 +434,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     }
   }
 
-  async function pushPickList(lines: PickLine[]) {
+  async function pushPickList(lines: PickLine[]): Promise<boolean> {
     await checkpoint();
     state.step = 'pick';
     setStatus('PICKING');
@@ -471,7 +471,22 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
         text: `Pick list ${pickListId} could not be delivered yet. Temporal keeps retrying; no order is lost.`,
       });
     }
-    await push;
+    try {
+      await push;
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      // The fulfiller refused the pick list (a 4xx): not lost, parked until a supervisor reroutes or cancels.
+      setStatus('FULFILLER_UNREACHABLE');
+      await quick.recordStatus(orderId(), 'FULFILLER_UNREACHABLE');
+      await quick.sendAlert({
+        key: `rejected:${pickListId}`,
+        orderId: orderId(),
+        subject: `fulfiller ${route.fulfiller} rejected the pick list`,
+        text: `${err instanceof Error ? err.message : String(err)}\nReroute or cancel the order from the console.`,
+      });
+      await condition(() => pendingReroute !== undefined);
+      return false;
+    }
     state.flags.fulfillerUnreachable = false;
     state.shipment = { pickListId };
     const id = orderId();
@@ -484,6 +499,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     await quick.notifyCustomerService(id, pickListId);
     await quick.updatePortal(id, 'picking');
     setStatus('AWAITING_SCAN');
+    return true;
   }
 
   /** Waits for the parcel scan; the SLA timer flags the order red and escalates, the order keeps waiting. */
@@ -557,8 +573,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     for (;;) {
       const lines = await reserveStock();
       if (lines !== 'reroute') {
-        await pushPickList(lines);
-        if ((await awaitScan()) === 'scanned') break;
+        if ((await pushPickList(lines)) && (await awaitScan()) === 'scanned') break;
       }
       await applyPendingReroute();
     }

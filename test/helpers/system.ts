@@ -1,0 +1,227 @@
+// Per-test-file system on the run's shared PostgreSQL and Temporal server: its own database, task
+// queue, WMS simulator, SMTP server, worker and API on free ports.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { SMTPServer } from 'smtp-server';
+import { type Config, loadConfig } from '../../src/config';
+import { createDb, type Db, migrateLatest } from '../../src/db/knex';
+import { createLogger } from '../../src/logger';
+import { type RunningApi, type RunningWorker, startApi, startWorker } from '../../src/system';
+import { startWmsSimulator, type WmsSimulator } from '../../src/wms-sim/simulator';
+
+export const env = {
+  pgUrl: required('ORDER_HUB_TEST_PG_URL'),
+  temporal: required('ORDER_HUB_TEST_TEMPORAL'),
+  bundle: required('ORDER_HUB_WORKFLOW_BUNDLE'),
+  output: process.env.ORDER_HUB_TEST_OUTPUT ?? 'test-output',
+  work: process.env.ORDER_HUB_TEST_WORK ?? '/tmp',
+};
+
+function required(name: string): string {
+  const v = process.env[name];
+  if (!v)
+    throw new Error(
+      `${name} is not set: run the tests with \`npm test\`, which starts PostgreSQL and Temporal`,
+    );
+  return v;
+}
+
+// The SDK's own logs: errors only, the suite's output stays readable.
+Runtime.install({ logger: new DefaultLogger('ERROR') });
+
+export const uid = (prefix = 't') => `${prefix}${crypto.randomBytes(5).toString('hex')}`;
+
+/** A fresh, migrated database on the shared server. */
+export async function freshDatabase(): Promise<{ url: string; db: Db; drop(): Promise<void> }> {
+  const name = uid('oh_');
+  const admin = createDb(env.pgUrl, { poolMax: 1 });
+  await admin.raw(`CREATE DATABASE ${name}`);
+  await admin.destroy();
+  const url = env.pgUrl.replace(/\/[^/]+$/, `/${name}`);
+  const db = createDb(url, { poolMax: 5 });
+  return {
+    url,
+    db,
+    async drop() {
+      await db.destroy();
+      const a = createDb(env.pgUrl, { poolMax: 1 });
+      await a.raw(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await a.destroy();
+    },
+  };
+}
+
+export interface Mail {
+  to: string[];
+  subject: string;
+  messageId: string;
+  raw: string;
+}
+
+export async function startSmtp(): Promise<{ url: string; mails: Mail[]; close(): Promise<void> }> {
+  const mails: Mail[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData(stream, session, callback) {
+      let raw = '';
+      stream.on('data', (c: Buffer) => {
+        raw += c.toString();
+      });
+      stream.on('end', () => {
+        mails.push({
+          to: session.envelope.rcptTo.map((r) => r.address),
+          subject: /^Subject: (.*)$/m.exec(raw)?.[1]?.trim() ?? '',
+          messageId: /^Message-ID: (.*)$/im.exec(raw)?.[1]?.trim() ?? '',
+          raw,
+        });
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.server.address() as { port: number }).port;
+  return { url: `smtp://127.0.0.1:${port}`, mails, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+export interface TestSystem {
+  config: Config;
+  db: Db;
+  dbUrl: string;
+  api: RunningApi;
+  worker: RunningWorker | undefined;
+  wms: WmsSimulator;
+  smtp: Awaited<ReturnType<typeof startSmtp>>;
+  taskQueue: string;
+  logFile: string;
+  startWorker(): Promise<RunningWorker>;
+  request(
+    method: string,
+    p: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: any; headers: Headers }>;
+  close(): Promise<void>;
+}
+
+export async function startTestSystem(overrides: Record<string, string> = {}): Promise<TestSystem> {
+  const database = await freshDatabase();
+  await migrateLatest(database.db);
+  const [wms, smtp] = await Promise.all([startWmsSimulator(), startSmtp()]);
+  const taskQueue = uid('tq-');
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'info',
+    PORT: '0',
+    DATABASE_URL: database.url,
+    TEMPORAL_ADDRESS: env.temporal,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    WMS_URL: wms.url,
+    SMTP_URL: smtp.url,
+    WORKER_METRICS_PORT: '0',
+    ...overrides,
+  });
+  fs.mkdirSync(path.join(env.output, 'logs'), { recursive: true });
+  const logFile = path.join(env.output, 'logs', `${taskQueue}.log`);
+  // Logs go to a file per system (test-output/logs): the redaction test greps them.
+  const sysLog = createLogger({ level: 'info', name: taskQueue, destination: logFile });
+
+  const api = await startApi({
+    config,
+    databaseUrl: database.url,
+    temporalAddress: env.temporal,
+    log: sysLog,
+    port: 0,
+  });
+  const sys: TestSystem = {
+    config,
+    db: database.db,
+    dbUrl: database.url,
+    api,
+    worker: undefined,
+    wms,
+    smtp,
+    taskQueue,
+    logFile,
+    async startWorker() {
+      const w = await startWorker({
+        config,
+        databaseUrl: database.url,
+        temporalAddress: env.temporal,
+        log: sysLog,
+        workflowBundlePath: env.bundle,
+      });
+      sys.worker = w;
+      return w;
+    },
+    async request(method, p, body) {
+      const res = await fetch(`${api.url}${p}`, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // keep text
+      }
+      return { status: res.status, body: parsed, headers: res.headers };
+    },
+    async close() {
+      await sys.worker?.close();
+      await api.close();
+      await Promise.all([wms.close(), smtp.close()]);
+      await database.drop();
+    },
+  };
+  await sys.startWorker();
+  return sys;
+}
+
+/** Polls until `fn` returns a truthy value (or throws after `timeoutMs`). */
+export async function waitFor<T>(
+  fn: () => Promise<T | undefined | false | null> | T | undefined | false | null,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as T;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+let seq = 0;
+export function sampleOrder(overrides: Record<string, unknown> = {}) {
+  seq++;
+  return {
+    channel: 'web',
+    externalId: uid(`A${seq}-`),
+    orderedAt: '2026-11-25T09:30:00+08:00',
+    customer: { name: 'Ada Lovelace', email: 'ada@example.com', tier: 'standard' },
+    shipTo: {
+      name: 'Ada Lovelace',
+      line1: '1 Main St',
+      city: 'Los Angeles',
+      region: 'CA',
+      postalCode: '90001',
+      country: 'US',
+    },
+    lines: [{ sku: 'LAMP-01', name: 'Desk lamp', category: 'lighting', qty: 2, unitPriceMinor: 2599 }],
+    currency: 'USD',
+    shippingMinor: 500,
+    ...overrides,
+  };
+}

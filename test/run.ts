@@ -1,0 +1,98 @@
+// `npm test`: starts a throw-away PostgreSQL and Temporal dev server on free ports, bundles the
+// workflows once, runs every test file with node's test runner, and tears everything down.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { startEmbeddedPostgres } from '../src/infra/embedded-postgres';
+import { freePort } from '../src/infra/ports';
+import { findTemporalCli, startTemporalDevServer } from '../src/infra/temporal-cli';
+import { searchAttributeList } from '../src/workflows/definitions';
+
+const quietLogger = new DefaultLogger('WARN');
+
+function testFiles(dir: string): string[] {
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) =>
+      e.isDirectory()
+        ? testFiles(path.join(dir, e.name))
+        : e.name.endsWith('.test.ts')
+          ? [path.join(dir, e.name)]
+          : [],
+    );
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const root = path.resolve(__dirname, '..');
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'order-hub-test-'));
+  fs.chmodSync(work, 0o755); // the embedded server may run as the `postgres` user
+  const outDir = path.join(root, 'test-output');
+  fs.mkdirSync(outDir, { recursive: true });
+  const say = (m: string) => process.stdout.write(`[test] ${m}\n`);
+
+  const filter = process.argv.slice(2);
+  const files = testFiles(path.join(root, 'test'))
+    .filter((f) => !filter.length || filter.some((x) => f.includes(x)))
+    .sort();
+
+  const cliPath = findTemporalCli({
+    ...(process.env.TEMPORAL_CLI_PATH ? { explicitPath: process.env.TEMPORAL_CLI_PATH } : {}),
+    log: say,
+  });
+  const [pgPort, temporalPort] = [await freePort(), await freePort()];
+  const [pg, temporal, bundle] = await Promise.all([
+    startEmbeddedPostgres({ dataDir: path.join(work, 'pg'), port: pgPort, persistent: false, fast: true }),
+    startTemporalDevServer({
+      cliPath,
+      port: temporalPort,
+      namespace: 'default',
+      searchAttributes: searchAttributeList,
+      headless: true,
+    }),
+    bundleWorkflowCode({ workflowsPath: path.join(root, 'src', 'workflows'), logger: quietLogger }),
+  ]);
+  const bundlePath = path.join(work, 'workflow-bundle.js');
+  fs.writeFileSync(bundlePath, bundle.code);
+  say(
+    `PostgreSQL :${pgPort}, Temporal ${temporal.address}, ${files.length} test files (setup ${Date.now() - started} ms)`,
+  );
+
+  let code = 1;
+  try {
+    code = await new Promise<number>((resolve) => {
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
+        {
+          cwd: root,
+          stdio: 'inherit',
+          env: {
+            ...process.env,
+            NODE_ENV: 'test',
+            ORDER_HUB_TEST_PG_URL: pg.url,
+            ORDER_HUB_TEST_TEMPORAL: temporal.address,
+            ORDER_HUB_WORKFLOW_BUNDLE: bundlePath,
+            ORDER_HUB_TEST_WORK: work,
+            ORDER_HUB_TEST_OUTPUT: outDir,
+            TEMPORAL_CLI_PATH: cliPath,
+          },
+        },
+      );
+      child.on('exit', (c) => resolve(c ?? 1));
+    });
+  } finally {
+    await temporal.stop();
+    await pg.stop();
+    fs.rmSync(work, { recursive: true, force: true });
+    say(`finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
+  process.exit(code);
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
