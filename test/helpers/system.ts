@@ -106,9 +106,13 @@ export interface TestSystem {
   close(): Promise<void>;
 }
 
-export async function startTestSystem(overrides: Record<string, string> = {}): Promise<TestSystem> {
+export async function startTestSystem(
+  overrides: Record<string, string> = {},
+  opts: { worker?: boolean; seed?: (db: Db) => Promise<void> } = {},
+): Promise<TestSystem> {
   const database = await freshDatabase();
   await migrateLatest(database.db);
+  await opts.seed?.(database.db);
   const [wms, smtp] = await Promise.all([startWmsSimulator(), startSmtp()]);
   const taskQueue = uid('tq-');
   const config = loadConfig({
@@ -178,7 +182,7 @@ export async function startTestSystem(overrides: Record<string, string> = {}): P
       await database.drop();
     },
   };
-  await sys.startWorker();
+  if (opts.worker !== false) await sys.startWorker();
   return sys;
 }
 

@@ -1,8 +1,10 @@
 // The order workflow end to end: real API, worker, Temporal, PostgreSQL, WMS simulator and SMTP.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { searchAttributes as SA } from '../../src/workflows/definitions';
-import { sampleOrder, startTestSystem, type TestSystem, uid, waitFor } from '../helpers/system';
+import { env, sampleOrder, startTestSystem, type TestSystem, uid, waitFor } from '../helpers/system';
 
 let sys: TestSystem;
 
@@ -10,8 +12,37 @@ before(async () => {
   sys = await startTestSystem();
 });
 after(async () => {
+  // `RECORD_HISTORIES=1 npm test -- order-workflow` refreshes the replay test's fixtures.
+  if (process.env.RECORD_HISTORIES && sys) await recordHistories();
   await sys?.close();
 });
+
+async function recordHistories() {
+  const dir = `${__dirname}/../fixtures/histories`;
+  fs.mkdirSync(dir, { recursive: true });
+  let n = 0;
+  for await (const w of sys.api.client.workflow.list({
+    query: `TaskQueue='${sys.taskQueue}' AND ExecutionStatus='Completed'`,
+  })) {
+    const st = (await sys.api.client.workflow.getHandle(w.workflowId).result()) as {
+      status: string;
+      timeline: { event: string }[];
+    };
+    const kind = `${st.status.toLowerCase()}-${st.timeline.some((t) => t.event.startsWith('override')) ? 'override' : 'plain'}-${n++}`;
+    // The CLI's JSON export is the format the Web UI downloads and historyFromJSON reads.
+    const json = execFileSync(process.env.TEMPORAL_CLI_PATH!, [
+      'workflow',
+      'show',
+      '--address',
+      env.temporal,
+      '-w',
+      w.workflowId,
+      '-o',
+      'json',
+    ]);
+    fs.writeFileSync(`${dir}/${kind}.json`, json);
+  }
+}
 
 async function stock(sku: string, fulfiller: string, delta: number, extra: Record<string, unknown> = {}) {
   const r = await sys.request('POST', '/api/inventory/adjustments', {
