@@ -10,7 +10,7 @@ import type { ApplicationFailure } from '@temporalio/common';
 import type { Db } from '../db/knex';
 import { findOrderRow, type OrderRow, orderLines, storeOrder, writeAudit } from '../db/orders';
 import { formatMinor, minorUnitDigits } from '../domain/money';
-import { normalizeOrder, type ParsedOrderInput, workflowIdFor } from '../domain/order';
+import { normalizeOrder, type ParsedOrderInput } from '../domain/order';
 import type { Metrics } from '../metrics';
 import {
   type ApprovalRequest,

@@ -102,6 +102,7 @@ export interface TestSystem {
     method: string,
     p: string,
     body?: unknown,
+    // biome-ignore lint/suspicious/noExplicitAny: JSON bodies are asserted field by field in tests
   ): Promise<{ status: number; body: any; headers: Headers }>;
   close(): Promise<void>;
 }
