@@ -2,6 +2,7 @@
 import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
+import { Gauge } from 'prom-client';
 import { createApp } from './api/app';
 import { createOrdersService } from './api/orders-service';
 import { orderRoutes } from './api/routes';
@@ -37,7 +38,6 @@ export async function startApi(opts: {
   const orders = createOrdersService({ db, client, taskQueue: config.TEMPORAL_TASK_QUEUE, metrics });
 
   // Orders waiting, by status: read from the database at scrape time.
-  const { Gauge } = await import('prom-client');
   new Gauge({
     name: 'orderhub_orders_by_status',
     help: 'Open orders by status (from the database at scrape time)',

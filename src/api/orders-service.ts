@@ -103,26 +103,14 @@ export function createOrdersService({ db, client, taskQueue, metrics }: OrdersSe
       rawBodies: string[],
     ): Promise<CreatedOrder[]> {
       const results: CreatedOrder[] = [];
+      const rows: OrderRow[] = [];
       for (const [i, input] of inputs.entries()) {
         const stored = await storeOrder(db, normalizeOrder(input), {
           createdBy,
           raw: { source: 'http', payload: rawBodies[i] ?? JSON.stringify(input) },
         });
-        if (stored.created) {
-          metrics.ordersReceived.inc({ channel: input.channel });
-          await writeAudit(db, {
-            actor: createdBy,
-            role: 'integration',
-            action: 'order:create',
-            targetType: 'order',
-            targetId: stored.id,
-            after: {
-              channel: input.channel,
-              externalId: input.externalId,
-              totalMinor: stored.row.total_minor,
-            },
-          });
-        }
+        if (stored.created) metrics.ordersReceived.inc({ channel: input.channel });
+        rows.push(stored.row);
         results.push({
           id: stored.id,
           workflowId: stored.row.workflow_id,
@@ -131,10 +119,6 @@ export function createOrdersService({ db, client, taskQueue, metrics }: OrdersSe
         });
       }
       // Always (re)start: a crash between commit and start is healed by the client's retry.
-      const rows = await db<OrderRow>('orders').whereIn(
-        'id',
-        results.map((r) => r.id),
-      );
       for (let i = 0; i < rows.length; i += START_CONCURRENCY) {
         await Promise.all(rows.slice(i, i + START_CONCURRENCY).map((row) => startWorkflow(row, 'http')));
       }

@@ -76,7 +76,7 @@ export async function storeRawPayload(
 export async function storeOrder(
   db: Db,
   order: Order,
-  opts: { createdBy?: string; raw?: { source: string; payload: string } } = {},
+  opts: { createdBy?: string; role?: string; raw?: { source: string; payload: string } } = {},
 ): Promise<{ id: string; created: boolean; row: OrderRow }> {
   return db.transaction(async (trx) => {
     if (opts.raw) {
@@ -121,6 +121,17 @@ export async function storeOrder(
           unit_price_minor: l.unitPriceMinor,
         })),
       );
+      if (opts.createdBy) {
+        // Audited in the same transaction as the insert: no order without its trail, no trail without it.
+        await writeAudit(trx, {
+          actor: opts.createdBy,
+          role: opts.role ?? 'integration',
+          action: 'order:create',
+          targetType: 'order',
+          targetId: row.id,
+          after: { channel: order.channel, externalId: order.externalId, totalMinor: order.totalMinor },
+        });
+      }
       return { id: row.id, created: true, row };
     }
     const existing = (await trx('orders')

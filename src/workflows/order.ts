@@ -8,6 +8,7 @@ import {
   isCancellation,
   log,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -35,7 +36,11 @@ import {
 } from './definitions';
 
 // Option groups, named by intent. Retries come from these policies, never from loops here.
-const quick = proxyActivities<Activities>({
+/**
+ * Database-only steps run as local activities: no task-queue round trip, several complete within
+ * one workflow task. Each is idempotent, so at-least-once execution is harmless.
+ */
+const quick = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
@@ -47,6 +52,20 @@ const external = proxyActivities<Activities>({
     maximumAttempts: 5,
     nonRetryableErrorTypes: ['EndpointRejected', 'OrderNotFound'],
   },
+});
+/**
+ * The same database steps when called from Update/signal handlers: regular activities, because a
+ * local activity completing beside an Update's completion replays out of order (SDK core
+ * nondeterminism on UpsertWorkflowSearchAttributes vs WorkflowExecutionUpdateCompleted).
+ */
+const inHandler = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+/** E-mail and webhooks: outside systems, retried with backoff until they answer. */
+const notify = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });
 /** A fulfiller that is down must never lose an order: retry for as long as it takes, capped backoff. */
 const fulfilment = proxyActivities<Activities>({
@@ -91,7 +110,9 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
   let paid = false;
   let replenishments = 0;
   let pendingReroute: { fulfiller: string; slaMinutes: number; by: string } | undefined;
+  /** Claimed by the scan Update's handler at once (no second scan), recorded once its activity ran. */
   let scan: ScanRequest | undefined;
+  let scanRecorded = false;
   let statusBeforeHold: OrderStatus = 'RECEIVED';
   let cancelReason = '';
   let pickListSeq = 0;
@@ -155,7 +176,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
 
   async function audit(req: OverrideRequest, before: unknown, result: 'accepted' | 'rejected', why?: string) {
     if (!state.orderId) return;
-    await quick.recordDecision({
+    await inHandler.recordDecision({
       orderId: state.orderId,
       actor: req.actor || 'unknown',
       role: req.role ?? 'supervisor',
@@ -203,7 +224,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
         const fulfiller = req.fulfiller!.trim();
         let sla: number;
         try {
-          sla = (await quick.describeFulfiller(fulfiller)).slaMinutes;
+          sla = (await inHandler.describeFulfiller(fulfiller)).slaMinutes;
         } catch {
           return reject(`unknown or inactive fulfiller ${fulfiller}`);
         }
@@ -260,12 +281,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
         `${req.role} ${req.decision === 'approve' ? 'approved' : 'rejected'}`,
         `${req.actor}: ${req.comment ?? ''}`,
       );
-      if (req.decision === 'reject') {
-        state.flags.cancelRequested = true;
-        cancelReason = `rejected by ${req.role} (${req.actor}): ${req.comment ?? 'no comment'}`;
-        main.cancel();
-      }
-      await quick.recordDecision({
+      await inHandler.recordDecision({
         orderId: orderId(),
         actor: req.actor,
         role: req.role,
@@ -275,6 +291,11 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
         ...(req.comment ? { reason: req.comment } : {}),
         ...(req.requestId ? { requestId: req.requestId } : {}),
       });
+      if (req.decision === 'reject') {
+        state.flags.cancelRequested = true;
+        cancelReason = `rejected by ${req.role} (${req.actor}): ${req.comment ?? 'no comment'}`;
+        main.cancel();
+      }
       return state.approvals;
     },
     {
@@ -296,7 +317,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     async (req) => {
       scan = req;
       const shipment = state.shipment!;
-      await quick.recordScan({ ...req, orderId: orderId(), pickListId: shipment.pickListId });
+      await inHandler.recordScan({ ...req, orderId: orderId(), pickListId: shipment.pickListId });
       state.shipment = {
         ...shipment,
         trackingNumber: req.trackingNumber,
@@ -305,6 +326,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
       };
       setStatus('SHIPPED');
       note('scanned', `${req.carrier} ${req.trackingNumber} by ${req.scannedBy}`);
+      scanRecorded = true;
       return { status: state.status, trackingNumber: req.trackingNumber };
     },
     {
@@ -367,7 +389,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     const bothApproved = () => ['legal', 'risk'].every((r) => state.approvals.some((a) => a.role === r));
     if (!(await condition(bothApproved, policy.approvalDeadline))) {
       note('approval deadline passed', 'escalated');
-      await quick.sendAlert({
+      await notify.sendAlert({
         key: `approval-deadline:${orderId()}`,
         orderId: orderId(),
         subject: 'B2B approval overdue',
@@ -423,7 +445,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
         result.short.map((s) => `${s.sku}: need ${s.needed}, have ${s.available}`).join('; '),
       );
       await quick.recordStatus(orderId(), 'ON_HOLD_STOCK');
-      await quick.sendAlert({
+      await notify.sendAlert({
         key: `stock-short:${orderId()}:${state.route!.fulfiller}:${attempt}`,
         orderId: orderId(),
         subject: 'stock short, order on hold',
@@ -464,7 +486,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
         `${route.fulfiller} has not accepted the pick list for ${UNREACHABLE_AFTER}; still retrying`,
       );
       await quick.recordStatus(orderId(), 'FULFILLER_UNREACHABLE');
-      await quick.sendAlert({
+      await notify.sendAlert({
         key: `unreachable:${pickListId}`,
         orderId: orderId(),
         subject: `fulfiller ${route.fulfiller} unreachable`,
@@ -478,7 +500,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
       // The fulfiller refused the pick list (a 4xx): not lost, parked until a supervisor reroutes or cancels.
       setStatus('FULFILLER_UNREACHABLE');
       await quick.recordStatus(orderId(), 'FULFILLER_UNREACHABLE');
-      await quick.sendAlert({
+      await notify.sendAlert({
         key: `rejected:${pickListId}`,
         orderId: orderId(),
         subject: `fulfiller ${route.fulfiller} rejected the pick list`,
@@ -496,7 +518,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     });
     note('pick list pushed', `${pickListId} to ${route.fulfiller}`);
     await quick.recordStatus(id, 'AWAITING_SCAN');
-    await quick.notifyCustomerService(id, pickListId);
+    await notify.notifyCustomerService(id, pickListId);
     await quick.updatePortal(id, 'picking');
     setStatus('AWAITING_SCAN');
     return true;
@@ -505,13 +527,13 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
   /** Waits for the parcel scan; the SLA timer flags the order red and escalates, the order keeps waiting. */
   async function awaitScan(): Promise<'scanned' | 'reroute'> {
     state.step = 'scan';
-    const done = () => scan !== undefined || pendingReroute !== undefined;
+    const done = () => scanRecorded || pendingReroute !== undefined;
     if (!(await condition(done, slaMinutes * 60_000))) {
       state.flags.slaBreached = true;
       upsertSearchAttributes([{ key: SA.SlaBreached, value: true }]);
       note('SLA breached', `not scanned within ${slaMinutes} min`);
       await quick.flagSlaBreach(orderId(), state.route!.fulfiller);
-      await quick.sendAlert({
+      await notify.sendAlert({
         key: `sla:${state.shipment!.pickListId}`,
         orderId: orderId(),
         subject: `SLA breached at ${state.route!.fulfiller}`,
@@ -519,7 +541,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
       });
       if (!(await condition(done, slaMinutes * 60_000))) {
         note('SLA escalated', `still not scanned after ${2 * slaMinutes} min`);
-        await quick.sendAlert({
+        await notify.sendAlert({
           key: `sla-escalation:${state.shipment!.pickListId}`,
           orderId: orderId(),
           subject: `ESCALATION: order unscanned for ${2 * slaMinutes} min`,
@@ -528,7 +550,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
         await condition(done);
       }
     }
-    return scan ? 'scanned' : 'reroute';
+    return scanRecorded ? 'scanned' : 'reroute';
   }
 
   /** Moves a rerouted order: undo the current fulfiller's pick list and stock, adopt the new route. */
@@ -556,7 +578,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     } catch (err) {
       // The parcel has shipped: the order completes, and ops are told the channel was not updated.
       note('write-back failed', err instanceof Error ? err.message : String(err));
-      await quick.sendAlert({
+      await notify.sendAlert({
         key: `writeback-failed:${orderId()}`,
         orderId: orderId(),
         subject: 'tracking write-back failed',

@@ -64,14 +64,26 @@ async function orderState(id: string) {
 }
 
 async function waitStatus(id: string, status: string, timeoutMs = 20_000) {
+  let last: unknown;
   return waitFor(
     async () => {
       const o = await orderState(id);
-      return o.workflow?.status === status ? o : undefined;
+      last = o.workflow;
+      // The row is read before the query: for final states wait until both agree.
+      const rowDone = !['COMPLETED', 'CANCELLED'].includes(status) || o.status === status;
+      return o.workflow?.status === status && rowDone ? o : undefined;
     },
     `${id} to reach ${status}`,
     timeoutMs,
-  );
+  ).catch(async (err: Error) => {
+    const row = await sys.db('orders').where({ id }).first('workflow_id');
+    const h = sys.api.client.workflow.getHandle(row.workflow_id);
+    const d = await h.describe().catch((e) => String(e));
+    const q = await h.query('state').catch((e) => String(e?.stack ?? e));
+    throw new Error(
+      `${err.message}; workflow state: ${JSON.stringify(last)}; ${JSON.stringify(d && typeof d === 'object' ? d.status : d)} ${String(q).slice(0, 1500)}`,
+    );
+  });
 }
 
 async function scan(id: string, trackingNumber = `1Z${uid('').toUpperCase()}`) {
