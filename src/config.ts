@@ -1,6 +1,7 @@
 // Order Hub's configuration: the environment, parsed once with zod; a bad value names its variable.
 import path from 'node:path';
 import { z } from 'zod';
+import { TOKEN_PATTERN } from './api/roles';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -57,14 +58,23 @@ export const configSchema = z.object({
   /** Optional webhook that receives customer-service notifications as JSON. */
   CS_WEBHOOK_URL: optionalUrl,
 
-  /** Fulfiller used until decision-table routing decides otherwise. */
-  DEFAULT_FULFILLER: z.string().min(1).default('WH-LA'),
   /** Fulfillers without their own endpoint push pick lists here (the bundled WMS simulator when unset). */
   WMS_URL: optionalUrl,
   WMS_SIM_PORT: port.default(4010),
   /** Orders above this value (minor units of the order currency) need legal and risk approval. */
   B2B_APPROVAL_THRESHOLD_MINOR: z.coerce.number().int().min(0).default(500_000),
   B2B_APPROVAL_DEADLINE: z.string().default('24 hours'),
+  /** A bypass-stock override on an order above this total (minor units) needs a second supervisor. */
+  OVERRIDE_SECOND_APPROVAL_MINOR: z.coerce.number().int().min(0).default(100_000),
+  /** Writes (POST/PATCH/DELETE) one API token may send per minute. */
+  RATE_LIMIT_WRITES_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  /** When set, the API makes sure this admin token exists at start (npm start, compose, tests). */
+  ORDER_HUB_BOOTSTRAP_ADMIN_TOKEN: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v === '' ? undefined : v))
+    .pipe(z.string().regex(TOKEN_PATTERN, 'must look like oh_<8 hex>_<43 base64url characters>').optional()),
   /** Default packing SLA when the fulfiller sets none. */
   SLA_DEFAULT_MINUTES: z.coerce.number().positive().default(30),
 });

@@ -112,10 +112,23 @@ async function main(): Promise<void> {
     await ensureSearchAttributes(api.client, config.TEMPORAL_NAMESPACE, log);
 
     const ui = temporalUi ?? '(external cluster: set TEMPORAL_UI_URL)';
+    const admins = await api
+      .db('api_tokens')
+      .whereNull('revoked_at')
+      .whereRaw("'admin' = any(roles)")
+      .count({ n: '*' })
+      .first();
+    const tokenHint = Number(admins?.n)
+      ? []
+      : [
+          `  API token      none yet: npm run token -- create --role admin${config.DATABASE_URL ? '' : ` (uses ${databaseUrl})`}`,
+        ];
     const lines = [
       '',
       `Order Hub is running (started in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
       `  API            ${api.url}/api/orders`,
+      `  API docs       ${api.url}/docs  (${api.url}/openapi.json)`,
+      ...tokenHint,
       `  Health         ${api.url}/healthz  ${api.url}/readyz`,
       `  Metrics        ${api.url}/metrics  (worker SDK metrics: http://127.0.0.1:${config.WORKER_METRICS_PORT}/metrics)`,
       `  Temporal UI    ${ui}`,

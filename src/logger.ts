@@ -18,7 +18,16 @@ export const redactPaths = [
   'credentials',
   '*.credentials',
   'config.credentials',
+  'ORDER_HUB_BOOTSTRAP_ADMIN_TOKEN',
+  '*.ORDER_HUB_BOOTSTRAP_ADMIN_TOKEN',
 ];
+
+/** Request URLs as logged: portal tokens and secret-looking query values blanked. */
+export function loggableUrl(url: string): string {
+  return url
+    .replace(/\/portal\/[^/?#]+/g, '/portal/[redacted]')
+    .replace(/([?&][^=&#]*(?:token|secret|key|password|signature|auth)[^=&#]*=)[^&#]*/gi, '$1[redacted]');
+}
 
 export function createLogger(
   opts: { level?: string; pretty?: boolean; name?: string; destination?: string } = {},

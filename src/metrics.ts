@@ -34,7 +34,7 @@ export function createMetrics() {
     }),
     overrides: new client.Counter({
       name: 'orderhub_overrides_total',
-      help: 'Supervisor overrides by action and result (accepted, rejected)',
+      help: 'Supervisor overrides by action and result (accepted, pending, rejected)',
       labelNames: ['action', 'result'],
       registers: [registry],
     }),

@@ -2,12 +2,20 @@
 import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
+import type { Express } from 'express';
 import { Gauge } from 'prom-client';
+import { accessRoutes } from './api/access-routes';
 import { createApp } from './api/app';
+import { createAuthenticator } from './api/auth';
+import { channelRoutes, withRawBodies } from './api/channel-routes';
 import { createOrdersService } from './api/orders-service';
-import { orderRoutes } from './api/routes';
+import { reportRoutes } from './api/report-routes';
+import { orderRoutes, type RouteDef } from './api/routes';
+import { ruleRoutes } from './api/rules-routes';
+import { createChannelService } from './channels/service';
 import type { Config } from './config';
 import { createDb, type Db } from './db/knex';
+import { ensureToken } from './db/tokens';
 import { createMailer } from './infra/mailer';
 import type { Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
@@ -17,6 +25,9 @@ import { connectWorker, createOrderWorker } from './worker-factory';
 export interface RunningApi {
   url: string;
   server: Server;
+  app: Express;
+  /** The route table the app serves (API routes; the app adds health, metrics and docs). */
+  routes: RouteDef[];
   db: Db;
   client: Client;
   metrics: Metrics;
@@ -36,6 +47,18 @@ export async function startApi(opts: {
   const db = createDb(opts.databaseUrl, { poolMax: config.DB_POOL_MAX });
   const client = await connectClient({ address: opts.temporalAddress, namespace: config.TEMPORAL_NAMESPACE });
   const orders = createOrdersService({ db, client, taskQueue: config.TEMPORAL_TASK_QUEUE, metrics });
+  const channels = createChannelService({ db, client, taskQueue: config.TEMPORAL_TASK_QUEUE, log, metrics });
+  const auth = createAuthenticator({ db, log });
+  if (config.ORDER_HUB_BOOTSTRAP_ADMIN_TOKEN) {
+    const outcome = await ensureToken(
+      db,
+      config.ORDER_HUB_BOOTSTRAP_ADMIN_TOKEN,
+      { name: 'bootstrap-admin', roles: ['admin'] },
+      { actor: 'ORDER_HUB_BOOTSTRAP_ADMIN_TOKEN', role: 'admin' },
+    );
+    if (outcome === 'revoked') log.warn('ORDER_HUB_BOOTSTRAP_ADMIN_TOKEN was revoked; it stays revoked');
+    else log.info({ outcome }, 'bootstrap admin token from ORDER_HUB_BOOTSTRAP_ADMIN_TOKEN');
+  }
 
   // Orders waiting, by status: read from the database at scrape time.
   new Gauge({
@@ -54,10 +77,19 @@ export async function startApi(opts: {
     },
   });
 
+  const routes = [
+    ...orderRoutes(orders),
+    ...channelRoutes(channels),
+    ...ruleRoutes({ db }),
+    ...accessRoutes({ db, auth }),
+    ...reportRoutes({ db }),
+  ];
   const app = createApp({
     log,
     metrics,
-    routes: orderRoutes(orders),
+    auth,
+    writesPerMinute: config.RATE_LIMIT_WRITES_PER_MINUTE,
+    routes,
     readiness: [
       { name: 'database', check: async () => void (await db.raw('select 1')) },
       {
@@ -70,20 +102,25 @@ export async function startApi(opts: {
   });
   const port = opts.port ?? config.PORT;
   const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(port, config.HOST, () => resolve(s));
+    // Webhook signatures cover the raw body: those paths keep it (see RAW_BODY_PATHS).
+    const s = withRawBodies(app).listen(port, config.HOST, () => resolve(s));
     s.once('error', reject);
   });
+  await channels.start();
   const addr = server.address();
   const boundPort = typeof addr === 'object' && addr ? addr.port : port;
   return {
     url: `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${boundPort}`,
     server,
+    app,
+    routes,
     db,
     client,
     metrics,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await channels.close();
       await client.connection.close();
       await db.destroy();
     },

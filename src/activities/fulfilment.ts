@@ -89,9 +89,7 @@ export function createFulfilmentActivities(deps: ActivityDeps) {
     },
 
     /** The parcel left: shipment and order get the tracking number, stock is consumed, audited. */
-    async recordScan(
-      req: ScanRequest & { orderId: string; pickListId: string; role?: string },
-    ): Promise<void> {
+    async recordScan(req: ScanRequest & { orderId: string; pickListId: string }): Promise<void> {
       await db.transaction(async (trx) => {
         const shipment = await trx('shipments').where({ pick_list_id: req.pickListId }).forUpdate().first();
         if (shipment?.status === 'shipped') return; // a retried activity: already recorded
@@ -126,13 +124,18 @@ export function createFulfilmentActivities(deps: ActivityDeps) {
           portal_stage: 'shipped',
         });
         await writeAudit(trx, {
-          actor: req.scannedBy,
+          actor: req.actor ?? req.scannedBy,
           role: req.role ?? 'warehouse',
           action: 'scan',
           targetType: 'order',
           targetId: req.orderId,
           before,
-          after: { status: 'SHIPPED', trackingNumber: req.trackingNumber, carrier: req.carrier },
+          after: {
+            status: 'SHIPPED',
+            trackingNumber: req.trackingNumber,
+            carrier: req.carrier,
+            scannedBy: req.scannedBy,
+          },
           ...(req.requestId ? { requestId: req.requestId } : {}),
         });
         if (shipment?.pushed_at) {

@@ -1,6 +1,7 @@
 // All activities of the worker, built from their dependencies.
 import type { ActivityDeps } from './deps';
 import { createFulfilmentActivities } from './fulfilment';
+import { createChannelHooks, createIngestActivities } from './ingest';
 import { createInventoryActivities } from './inventory';
 import { createNotifyActivities } from './notify';
 import { type ChannelFetcher, createOrderActivities } from './orders';
@@ -10,12 +11,14 @@ export function createActivities(
   deps: ActivityDeps,
   opts: { fetchers?: Record<string, ChannelFetcher> } = {},
 ) {
+  const channels = createChannelHooks(deps);
   return {
-    ...createOrderActivities(deps, opts.fetchers),
+    ...createOrderActivities(deps, opts.fetchers, channels.orderSource),
     ...createRoutingActivities(deps),
     ...createInventoryActivities(deps),
     ...createFulfilmentActivities(deps),
-    ...createNotifyActivities(deps),
+    ...createNotifyActivities(deps, channels.writer),
+    ...createIngestActivities(deps),
   };
 }
 

@@ -3,10 +3,11 @@
 import { formatMinor } from '../domain/money';
 import type { ActivityDeps } from './deps';
 import { sendJson } from './http';
+import type { ChannelWriters } from './ingest';
 
 export type PortalStage = 'received' | 'confirmed' | 'picking' | 'shipped' | 'delivered' | 'cancelled';
 
-export function createNotifyActivities(deps: ActivityDeps) {
+export function createNotifyActivities(deps: ActivityDeps, channelWriters?: ChannelWriters) {
   const { db, config, mailer, log } = deps;
 
   /** Runs `effect` unless a notification with this key was already sent. */
@@ -110,6 +111,15 @@ export function createNotifyActivities(deps: ActivityDeps) {
      */
     async writeBackTracking(orderId: string): Promise<{ target: string; result: string }> {
       const o = await db('orders').where({ id: orderId }).first();
+      const writer = await channelWriters?.(o.channel);
+      if (writer) {
+        let detail = '';
+        const key = `writeback:${orderId}:${o.tracking_number}`;
+        const sent = await once(key, { orderId, kind: 'channel', target: writer.target }, async () => {
+          detail = await writer.write(o);
+        });
+        return { target: writer.target, result: detail || sent };
+      }
       if (!o.callback_url) {
         log.info({ orderId, channel: o.channel }, 'no write-back target for this order');
         return { target: 'none', result: 'skipped: no callback configured' };

@@ -11,6 +11,7 @@ import {
 } from '../domain/order';
 import type { OrderWorkflowInput, RouteDecision } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
+import type { ChannelOrderSources } from './ingest';
 
 export interface FetchResult {
   /** The channel payload is complete and stored in raw_orders (or the order row exists). */
@@ -21,7 +22,11 @@ export interface FetchResult {
 /** Per-channel fetchers (Amazon order items, Shopify fulfillment orders) plug in here. */
 export type ChannelFetcher = (input: OrderWorkflowInput) => Promise<FetchResult>;
 
-export function createOrderActivities(deps: ActivityDeps, fetchers: Record<string, ChannelFetcher> = {}) {
+export function createOrderActivities(
+  deps: ActivityDeps,
+  fetchers: Record<string, ChannelFetcher> = {},
+  channels?: ChannelOrderSources,
+) {
   const { db, metrics } = deps;
 
   async function requireOrder(orderId: string): Promise<OrderRow> {
@@ -35,6 +40,8 @@ export function createOrderActivities(deps: ActivityDeps, fetchers: Record<strin
     async fetchOrder(input: OrderWorkflowInput): Promise<FetchResult> {
       const fetcher = fetchers[input.channel];
       if (fetcher) return fetcher(input);
+      const channelSource = await channels?.(input.channel);
+      if (channelSource) return channelSource.fetch(input);
       const existing = await db('orders')
         .where({ channel: input.channel, external_id: input.externalId })
         .first('id');
@@ -54,6 +61,13 @@ export function createOrderActivities(deps: ActivityDeps, fetchers: Record<strin
       let row = await db<OrderRow>('orders')
         .where({ channel: input.channel, external_id: input.externalId })
         .first();
+      // Orders of a configured channel (Shopify, Amazon, MySQL, files) normalize through its connector.
+      const channelSource = row ? undefined : await channels?.(input.channel);
+      if (!row && channelSource) {
+        const stored = await storeOrder(db, await channelSource.toOrder(input));
+        if (stored.created) metrics.ordersReceived.inc({ channel: input.channel });
+        row = stored.row;
+      }
       if (!row) {
         const raw = await db('raw_orders')
           .where({ channel: input.channel, external_id: input.externalId })
@@ -80,6 +94,7 @@ export function createOrderActivities(deps: ActivityDeps, fetchers: Record<strin
         policy: {
           approvalRequired: facts.totalMinor > deps.config.B2B_APPROVAL_THRESHOLD_MINOR,
           approvalDeadline: deps.config.B2B_APPROVAL_DEADLINE,
+          bypassStockNeedsSecondApproval: facts.totalMinor > deps.config.OVERRIDE_SECOND_APPROVAL_MINOR,
         },
       };
     },
@@ -127,7 +142,7 @@ export function createOrderActivities(deps: ActivityDeps, fetchers: Record<strin
       requestId?: string;
       status?: OrderStatus;
       priority?: string;
-      metric?: { action: string; result: 'accepted' | 'rejected' };
+      metric?: { action: string; result: 'accepted' | 'rejected' | 'pending' };
     }): Promise<void> {
       await db.transaction(async (trx) => {
         if (entry.status || entry.priority) {

@@ -1,7 +1,9 @@
-// Routing activity: decides fulfiller, carrier and priority for an order. The decision-table engine
-// replaces `decide`; the activity's interface stays.
+// Routing activity: evaluates the active decision-table version for an order and records the
+// decision (version, matched rows, outputs, reason) on it. No match is an exception, not a default.
 import { ApplicationFailure } from '@temporalio/common';
-import type { OrderFacts } from '../domain/order';
+import { type OrderFacts, prioritySchema } from '../domain/order';
+import { RulesEngine } from '../routing/engine';
+import { activeRuleVersion, routingInput } from '../routing/store';
 import type { RouteDecision } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
 
@@ -10,16 +12,15 @@ export interface FulfillerInfo {
   name: string;
   slaMinutes: number;
   endpoint: string;
+  defaultCarrier: string;
 }
 
-const defaultCarriers: Record<string, string> = {
-  US: 'UPS',
-  CA: 'UPS',
-  GB: 'DHL',
-  DE: 'DHL',
-  SG: 'NinjaVan',
-  CN: 'SF',
-};
+export type RouteOutcome =
+  | { matched: true; decision: RouteDecision; slaMinutes: number }
+  | { matched: false; ruleVersion: number | null; reason: string };
+
+/** One engine per worker process: compiled decisions are cached per rule version. */
+const engine = new RulesEngine();
 
 export function createRoutingActivities({ db, config }: ActivityDeps) {
   async function describeFulfiller(code: string): Promise<FulfillerInfo> {
@@ -32,31 +33,69 @@ export function createRoutingActivities({ db, config }: ActivityDeps) {
       name: row.name,
       slaMinutes: row.sla_minutes ?? config.SLA_DEFAULT_MINUTES,
       endpoint,
+      defaultCarrier: row.default_carrier ?? 'DHL',
     };
   }
 
   return {
     describeFulfiller,
 
-    /** The default route: the configured fulfiller, the lane's usual carrier, the order's priority. */
-    async routeOrder(facts: OrderFacts): Promise<RouteDecision & { slaMinutes: number }> {
-      const fulfiller = await describeFulfiller(config.DEFAULT_FULFILLER);
+    /** Evaluates the version active now; a running order keeps its route when rules change later. */
+    async routeOrder(facts: OrderFacts): Promise<RouteOutcome> {
+      const active = await activeRuleVersion(db);
+      if (!active) {
+        await db('orders')
+          .where({ id: facts.orderId })
+          .update({ status: 'NEEDS_ROUTING', updated_at: db.fn.now() });
+        return { matched: false, ruleVersion: null, reason: 'no rule version is published' };
+      }
+      const input = await routingInput(db, facts);
+      const outcome = await engine.evaluate(active.version, active.document, input);
+      if (!outcome.matched) {
+        await db('orders')
+          .where({ id: facts.orderId })
+          .update({
+            status: 'NEEDS_ROUTING',
+            route: JSON.stringify({
+              ruleVersion: active.version,
+              matchedRows: [],
+              input,
+              reason: 'no rule matched',
+            }),
+            updated_at: db.fn.now(),
+          });
+        return {
+          matched: false,
+          ruleVersion: active.version,
+          reason: `no row of rule version ${active.version} matched`,
+        };
+      }
+      const out = outcome.outputs;
+      const fulfiller = await describeFulfiller(String(out.fulfiller));
+      const rulePriority = prioritySchema.safeParse(out.priority);
       const decision: RouteDecision = {
         fulfiller: fulfiller.code,
-        carrier: defaultCarriers[facts.shipCountry] ?? 'DHL',
-        priority: facts.customerTier === 'vip' && facts.priority === 'normal' ? 'high' : facts.priority,
-        reason: `default fulfiller ${fulfiller.code} (DEFAULT_FULFILLER)`,
+        carrier: typeof out.carrier === 'string' && out.carrier ? out.carrier : fulfiller.defaultCarrier,
+        priority: rulePriority.success
+          ? rulePriority.data
+          : facts.customerTier === 'vip' && facts.priority === 'normal'
+            ? 'high'
+            : facts.priority,
+        reason: typeof out.reason === 'string' ? out.reason : `rule ${outcome.matchedRows.join(', ')}`,
+        ruleVersion: active.version,
+        matchedRows: outcome.matchedRows,
+        split: out.split === true,
       };
       await db('orders')
         .where({ id: facts.orderId })
         .update({
-          route: JSON.stringify(decision),
+          route: JSON.stringify({ ...decision, input }),
           fulfiller_code: decision.fulfiller,
           carrier: decision.carrier,
           priority: decision.priority,
           updated_at: db.fn.now(),
         });
-      return { ...decision, slaMinutes: fulfiller.slaMinutes };
+      return { matched: true, decision, slaMinutes: fulfiller.slaMinutes };
     },
   };
 }

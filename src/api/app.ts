@@ -1,10 +1,21 @@
-// The express app: health, readiness, metrics, then every route of the route table with zod
-// validation and one problem+json error handler.
+// The express app: every route of the route table (health, readiness, metrics, the API, the docs)
+// behind token authentication, role checks, per-token write rate limits and zod validation, with
+// one problem+json error handler.
 import crypto from 'node:crypto';
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import express, {
+  type Express,
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+} from 'express';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
-import type { Logger } from '../logger';
+import swaggerUi from 'swagger-ui-dist';
+import { type Logger, loggableUrl } from '../logger';
 import type { Metrics } from '../metrics';
+import { type Authenticator, actingRole, anonymous, forbidden, type Principal } from './auth';
+import { docsPage, openApiDocument } from './openapi';
 import { HttpProblem, problemHandler, validationProblem } from './problem';
 import type { RouteDef } from './routes';
 
@@ -18,6 +29,9 @@ export interface AppDeps {
   metrics: Metrics;
   routes: RouteDef[];
   readiness: ReadinessCheck[];
+  auth: Authenticator;
+  /** Writes (POST/PATCH/DELETE) one token may send per minute; public writes count per client IP. */
+  writesPerMinute: number;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -29,7 +43,80 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   ]);
 }
 
-export function createApp({ log, metrics, routes, readiness }: AppDeps): Express {
+/** Health, readiness and metrics: public routes of the table like any other. */
+function platformRoutes(metrics: Metrics, readiness: ReadinessCheck[]): RouteDef[] {
+  return [
+    {
+      method: 'get',
+      path: '/healthz',
+      summary: 'The process is up',
+      roles: 'public',
+      async handler() {
+        return { body: { status: 'ok' } };
+      },
+    },
+    {
+      method: 'get',
+      path: '/readyz',
+      summary: 'Database and Temporal reachable (503 naming the failing check otherwise)',
+      roles: 'public',
+      async handler() {
+        const results = await Promise.all(
+          readiness.map(async (r) => {
+            try {
+              await withTimeout(r.check(), 3000, r.name);
+              return { name: r.name, ok: true };
+            } catch (err) {
+              return { name: r.name, ok: false, reason: err instanceof Error ? err.message : String(err) };
+            }
+          }),
+        );
+        const ok = results.every((r) => r.ok);
+        return { status: ok ? 200 : 503, body: { status: ok ? 'ready' : 'not ready', checks: results } };
+      },
+    },
+    {
+      method: 'get',
+      path: '/metrics',
+      summary: 'Prometheus metrics (text exposition format)',
+      roles: 'public',
+      produces: 'text/plain',
+      async handler({ res }) {
+        res.setHeader('content-type', metrics.registry.contentType);
+        res.send(await metrics.registry.metrics());
+        return undefined;
+      },
+    },
+  ];
+}
+
+/** The OpenAPI document of the whole table and its docs UI. */
+function docsRoutes(document: () => unknown): RouteDef[] {
+  return [
+    {
+      method: 'get',
+      path: '/openapi.json',
+      summary: 'This API as an OpenAPI 3.1 document, generated from the route table',
+      roles: 'public',
+      async handler() {
+        return { body: document() };
+      },
+    },
+    {
+      method: 'get',
+      path: '/docs',
+      summary: 'API docs UI (Swagger UI) for the OpenAPI document',
+      roles: 'public',
+      produces: 'text/html',
+      async handler({ res }) {
+        res.type('html').send(docsPage('/openapi.json'));
+        return undefined;
+      },
+    },
+  ];
+}
+
+export function createApp({ log, metrics, routes, readiness, auth, writesPerMinute }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
@@ -50,12 +137,18 @@ export function createApp({ log, metrics, routes, readiness }: AppDeps): Express
       );
       if (res.statusCode >= 500)
         log.warn(
-          { requestId, method: req.method, url: req.originalUrl, status: res.statusCode },
+          { requestId, method: req.method, url: loggableUrl(req.originalUrl), status: res.statusCode },
           'request failed',
         );
       else
         log.debug(
-          { requestId, method: req.method, url: req.originalUrl, status: res.statusCode, seconds },
+          {
+            requestId,
+            method: req.method,
+            url: loggableUrl(req.originalUrl),
+            status: res.statusCode,
+            seconds,
+          },
           'request',
         );
     });
@@ -63,30 +156,54 @@ export function createApp({ log, metrics, routes, readiness }: AppDeps): Express
   });
   app.use(express.json({ limit: '2mb' }));
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  app.get('/readyz', async (_req, res) => {
-    const results = await Promise.all(
-      readiness.map(async (r) => {
-        try {
-          await withTimeout(r.check(), 3000, r.name);
-          return { name: r.name, ok: true };
-        } catch (err) {
-          return { name: r.name, ok: false, reason: err instanceof Error ? err.message : String(err) };
-        }
-      }),
-    );
-    const ok = results.every((r) => r.ok);
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', checks: results });
-  });
-  app.get('/metrics', async (_req, res) => {
-    res.setHeader('content-type', metrics.registry.contentType);
-    res.send(await metrics.registry.metrics());
+  app.use('/docs/assets', express.static(swaggerUi.getAbsoluteFSPath(), { index: false, maxAge: '1h' }));
+
+  // Per token (per client IP on public routes); one budget across all write routes.
+  const writeLimit = rateLimit({
+    windowMs: 60_000,
+    limit: writesPerMinute,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    keyGenerator: (req, res) => {
+      const principal = res.locals.principal as Principal | undefined;
+      return principal?.tokenId ? `token:${principal.tokenId}` : `ip:${ipKeyGenerator(req.ip ?? '')}`;
+    },
+    handler: (_req, _res, next) =>
+      next(
+        new HttpProblem(
+          429,
+          'Too many requests',
+          `more than ${writesPerMinute} writes per minute; retry after the time in the RateLimit header`,
+        ),
+      ),
   });
 
-  for (const def of routes) {
-    app[def.method](def.path, async (req: Request, res: Response, next: NextFunction) => {
+  const table: RouteDef[] = [...platformRoutes(metrics, readiness), ...routes];
+  let document: unknown;
+  table.push(...docsRoutes(() => document));
+  // Generated once at start: a schema the generator cannot express fails start-up, not a request.
+  document = openApiDocument(table, { version: process.env.npm_package_version ?? '0.1.0' });
+
+  for (const def of table) {
+    const chain: RequestHandler[] = [];
+    const allowed = def.roles;
+    if (allowed !== 'public') {
+      chain.push(async (req: Request, res: Response, next: NextFunction) => {
+        try {
+          const principal = await auth.authenticate(req, res.locals.requestId as string);
+          if (!principal.roles.some((r) => allowed.includes(r)))
+            throw forbidden(
+              `${def.method.toUpperCase()} ${def.path} needs one of the roles ${allowed.join(', ')}; this token has ${principal.roles.join(', ')}`,
+            );
+          res.locals.principal = principal;
+          next();
+        } catch (err) {
+          next(err);
+        }
+      });
+    }
+    if (def.method !== 'get') chain.push(writeLimit);
+    chain.push(async (req: Request, res: Response, next: NextFunction) => {
       try {
         const params = def.params
           ? def.params.safeParse(req.params)
@@ -100,9 +217,8 @@ export function createApp({ log, metrics, routes, readiness }: AppDeps): Express
           ? def.body.safeParse(req.body ?? {})
           : { success: true as const, data: req.body };
         if (!body.success) throw validationProblem(body.error, 'body');
-        const actor =
-          req.header('x-actor')?.slice(0, 100) ??
-          (typeof req.body?.actor === 'string' ? (req.body.actor as string) : 'api');
+        // Who acts is the token's identity, never what the request claims.
+        const principal = (res.locals.principal as Principal | undefined) ?? anonymous;
         const result = await def.handler({
           body: body.data,
           query: query.data,
@@ -110,13 +226,16 @@ export function createApp({ log, metrics, routes, readiness }: AppDeps): Express
           req,
           res,
           requestId: res.locals.requestId as string,
-          actor,
+          actor: principal.name,
+          principal,
+          role: actingRole(principal, def.roles),
         });
         if (result && !res.headersSent) res.status(result.status ?? 200).json(result.body);
       } catch (err) {
         next(err);
       }
     });
+    app[def.method](def.path, ...chain);
   }
 
   app.use((req: Request, _res: Response, next: NextFunction) => {

@@ -1,17 +1,12 @@
 // What the order routes do: store-once + start-once, reads joined with workflow state, and the
 // Updates/signals that steer a running order.
-import {
-  type Client,
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-} from '@temporalio/client';
+import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
 import type { Db } from '../db/knex';
 import { findOrderRow, type OrderRow, orderLines, storeOrder, writeAudit } from '../db/orders';
-import { formatMinor, minorUnitDigits } from '../domain/money';
 import { normalizeOrder, type ParsedOrderInput } from '../domain/order';
 import type { Metrics } from '../metrics';
+import { startOrderWorkflow } from '../temporal/start-order';
 import {
   type ApprovalRequest,
   approveUpdate,
@@ -20,7 +15,6 @@ import {
   type OverrideRequest,
   overrideUpdate,
   paymentConfirmedSignal,
-  searchAttributes as SA,
   type ScanRequest,
   stateQuery,
   stockReplenishedSignal,
@@ -46,26 +40,17 @@ const START_CONCURRENCY = 16;
 
 export function createOrdersService({ db, client, taskQueue, metrics }: OrdersServiceDeps) {
   async function startWorkflow(row: OrderRow, source: 'http' | 'webhook' | 'poll' | 'file'): Promise<void> {
-    try {
-      await client.workflow.start('orderWorkflow', {
-        workflowId: row.workflow_id,
-        taskQueue,
-        args: [{ channel: row.channel, externalId: row.external_id, source }],
-        // Start-once: a concurrent or repeated start attaches to the running workflow...
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        // ...and a finished order is never started again.
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        typedSearchAttributes: [
-          { key: SA.OrderChannel, value: row.channel },
-          { key: SA.OrderStatus, value: 'RECEIVED' },
-          { key: SA.CustomerTier, value: row.customer_tier },
-          { key: SA.OrderValue, value: row.total_minor / 10 ** minorUnitDigits(row.currency) },
-        ],
-        staticSummary: `Order ${row.channel}/${row.external_id} · ${row.customer.name} · ${formatMinor(row.total_minor, row.currency)}`,
-      });
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    }
+    await startOrderWorkflow(client, taskQueue, {
+      channel: row.channel,
+      externalId: row.external_id,
+      source,
+      known: {
+        customerName: row.customer.name,
+        customerTier: row.customer_tier,
+        totalMinor: row.total_minor,
+        currency: row.currency,
+      },
+    });
   }
 
   async function requireOrder(ref: string): Promise<OrderRow> {
@@ -95,18 +80,21 @@ export function createOrdersService({ db, client, taskQueue, metrics }: OrdersSe
 
   return {
     startWorkflow,
+    requireOrder,
 
     /** Stores each order once and starts its workflow once; the whole batch was validated before. */
     async createOrders(
       inputs: ParsedOrderInput[],
       createdBy: string,
       rawBodies: string[],
+      role = 'integration',
     ): Promise<CreatedOrder[]> {
       const results: CreatedOrder[] = [];
       const rows: OrderRow[] = [];
       for (const [i, input] of inputs.entries()) {
         const stored = await storeOrder(db, normalizeOrder(input), {
           createdBy,
+          role,
           raw: { source: 'http', payload: rawBodies[i] ?? JSON.stringify(input) },
         });
         if (stored.created) metrics.ordersReceived.inc({ channel: input.channel });
@@ -146,6 +134,9 @@ export function createOrdersService({ db, client, taskQueue, metrics }: OrdersSe
       to?: string;
       cursor?: string;
       limit: number;
+      /** Scope of the caller's token: only these channels / fulfillers. */
+      channels?: string[];
+      fulfillers?: string[];
     }) {
       const q = db<OrderRow>('orders').orderBy([
         { column: 'created_at', order: 'desc' },
@@ -154,6 +145,8 @@ export function createOrdersService({ db, client, taskQueue, metrics }: OrdersSe
       if (filter.status) q.where('status', filter.status);
       if (filter.channel) q.where('channel', filter.channel);
       if (filter.fulfiller) q.where('fulfiller_code', filter.fulfiller);
+      if (filter.channels) q.whereIn('channel', filter.channels);
+      if (filter.fulfillers) q.whereIn('fulfiller_code', filter.fulfillers);
       if (filter.slaBreached !== undefined) q.where('sla_breached', filter.slaBreached);
       if (filter.from) q.where('created_at', '>=', filter.from);
       if (filter.to) q.where('created_at', '<', filter.to);
@@ -198,13 +191,28 @@ export function createOrdersService({ db, client, taskQueue, metrics }: OrdersSe
       );
     },
 
-    async confirmPayment(ref: string, reference?: string) {
+    async confirmPayment(
+      ref: string,
+      reference?: string,
+      by: { actor: string; role: string; requestId?: string } = { actor: 'api', role: 'ops' },
+    ) {
       const row = await requireOrder(ref);
       await steer(row, () =>
         client.workflow
           .getHandle(row.workflow_id)
           .signal(paymentConfirmedSignal, reference ? { reference } : {}),
       );
+      // The signal is the change (durable once accepted); its trail follows it at once.
+      await writeAudit(db, {
+        actor: by.actor,
+        role: by.role,
+        action: 'payment:confirm',
+        targetType: 'order',
+        targetId: row.id,
+        before: { paymentStatus: row.payment_status },
+        after: { paymentStatus: 'paid', ...(reference ? { reference } : {}) },
+        ...(by.requestId ? { requestId: by.requestId } : {}),
+      });
       return { workflowId: row.workflow_id, signalled: true };
     },
 
@@ -220,6 +228,7 @@ export function createOrdersService({ db, client, taskQueue, metrics }: OrdersSe
       perishable?: boolean;
       reason: string;
       actor: string;
+      role?: string;
       requestId?: string;
     }) {
       const lot = adj.lot ?? '';
@@ -267,7 +276,7 @@ export function createOrdersService({ db, client, taskQueue, metrics }: OrdersSe
           .returning(['id', 'sku', 'fulfiller_code', 'lot', 'expires_on', 'on_hand', 'reserved']);
         await writeAudit(trx, {
           actor: adj.actor,
-          role: 'ops',
+          role: adj.role ?? 'ops',
           action: 'inventory:adjust',
           targetType: 'inventory',
           targetId: `${adj.sku}@${adj.fulfiller}${lot ? `#${lot}` : ''}`,

@@ -1,7 +1,7 @@
 // Errors as application/problem+json (RFC 9457): one type the handlers throw, one handler that writes it.
 import type { ErrorRequestHandler } from 'express';
 import { ZodError } from 'zod';
-import type { Logger } from '../logger';
+import { type Logger, loggableUrl } from '../logger';
 
 export interface FieldError {
   path: string;
@@ -42,6 +42,12 @@ export function validationProblem(err: ZodError, where: 'body' | 'query' | 'para
 export function problemHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const requestId = res.locals.requestId as string | undefined;
+    if (res.headersSent) {
+      // A streamed answer (CSV) failed half-way: the client sees a cut connection, never a half report.
+      log.error({ err, requestId, method: req.method }, 'failed after the response started');
+      res.destroy();
+      return;
+    }
     let problem: HttpProblem;
     if (err instanceof HttpProblem) problem = err;
     else if (err instanceof ZodError) problem = validationProblem(err, 'body');
@@ -53,13 +59,14 @@ export function problemHandler(log: Logger): ErrorRequestHandler {
       ]);
     else {
       // Unknown errors are logged in full and answered without internals (no stack, no SQL).
-      log.error({ err, requestId, method: req.method, url: req.originalUrl }, 'unhandled error');
+      log.error({ err, requestId, method: req.method, url: loggableUrl(req.originalUrl) }, 'unhandled error');
       problem = new HttpProblem(
         500,
         'Internal error',
         `Something went wrong; quote request id ${requestId}.`,
       );
     }
+    if (problem.status === 401) res.setHeader('www-authenticate', 'Bearer realm="order-hub"');
     res
       .status(problem.status)
       .type('application/problem+json')

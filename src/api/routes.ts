@@ -4,6 +4,14 @@ import { z } from 'zod';
 import type { OrderLineRow, OrderRow } from '../db/orders';
 import { orderInputSchema, orderStatusSchema } from '../domain/order';
 import { overrideActions, TRACKING_NUMBER_PATTERN } from '../workflows/definitions';
+import {
+  assertChannelScope,
+  assertFulfillerScope,
+  assertOrderScope,
+  forbidden,
+  hasRole,
+  type Principal,
+} from './auth';
 import type { OrdersService } from './orders-service';
 import { renderPortal } from './portal-page';
 import { HttpProblem } from './problem';
@@ -16,8 +24,12 @@ export interface RouteContext<B, Q, P> {
   req: Request;
   res: Response;
   requestId: string;
-  /** Who is calling; token identity replaces the body's actor once tokens exist. */
+  /** Who is calling: the token's name ('anonymous' on public routes); what the audit log records. */
   actor: string;
+  /** The token behind the request: roles and fulfiller/channel scope. */
+  principal: Principal;
+  /** The role the caller acts in on this route: the most specific allowed role its token holds. */
+  role: string;
 }
 
 export interface RouteDef<B = unknown, Q = unknown, P = unknown> {
@@ -29,15 +41,20 @@ export interface RouteDef<B = unknown, Q = unknown, P = unknown> {
   body?: z.ZodType<B>;
   query?: z.ZodType<Q>;
   params?: z.ZodType<P>;
+  /** Success body, for the OpenAPI document. */
+  response?: z.ZodType;
+  /** Media type of a non-JSON answer (CSV, HTML, metrics text), for the OpenAPI document. */
+  produces?: string;
   handler(ctx: RouteContext<B, Q, P>): Promise<{ status?: number; body: unknown } | undefined>;
 }
 
-function route<B = unknown, Q = unknown, P = unknown>(def: RouteDef<B, Q, P>): RouteDef {
+export function route<B = unknown, Q = unknown, P = unknown>(def: RouteDef<B, Q, P>): RouteDef {
   return def as unknown as RouteDef;
 }
 
 const idParams = z.object({ id: z.string().min(1).max(200) });
-const actorField = z.string().trim().min(1).max(100);
+/** Accepted for compatibility; the token's identity is what is recorded. */
+const actorField = z.string().trim().min(1).max(100).optional();
 
 export const createOrderBody = z.union([
   orderInputSchema,
@@ -63,7 +80,8 @@ export const overrideBody = z
   });
 
 export const approvalBody = z.object({
-  role: z.enum(['legal', 'risk']),
+  /** Which approval this is; defaults to the legal/risk role the token holds. */
+  role: z.enum(['legal', 'risk']).optional(),
   decision: z.enum(['approve', 'reject']),
   actor: actorField,
   comment: z.string().max(1000).optional(),
@@ -150,13 +168,14 @@ export function orderRoutes(orders: OrdersService): RouteDef[] {
       summary: 'Create one order or a batch of up to 500 (idempotent per channel + externalId)',
       roles: ['admin', 'integration', 'ops'],
       body: createOrderBody,
-      async handler({ body, req, actor }) {
+      async handler({ body, req, actor, role, principal }) {
         const batch = 'orders' in body;
         const inputs = batch ? body.orders : [body];
+        for (const input of inputs) assertChannelScope(principal, input.channel, `order ${input.externalId}`);
         const raw = batch
           ? ((req.body as { orders: unknown[] }).orders ?? []).map((o) => JSON.stringify(o))
           : [JSON.stringify(req.body)];
-        const results = await orders.createOrders(inputs, actor, raw);
+        const results = await orders.createOrders(inputs, actor, raw, role);
         if (!batch) {
           const r = results[0]!;
           return { status: r.created ? 201 : 200, body: r };
@@ -170,8 +189,15 @@ export function orderRoutes(orders: OrdersService): RouteDef[] {
       summary: 'List orders with filters and cursor pagination (newest first)',
       roles: ['admin', 'supervisor', 'ops', 'cs', 'finance', 'warehouse', 'legal', 'risk', 'integration'],
       query: listOrdersQuery,
-      async handler({ query }) {
-        const page = await orders.listOrders(query);
+      async handler({ query, principal }) {
+        if (query.channel) assertChannelScope(principal, query.channel, 'the channel filter');
+        if (query.fulfiller) assertFulfillerScope(principal, query.fulfiller, 'the fulfiller filter');
+        // Scoped tokens see only their own channels' and fulfillers' orders.
+        const page = await orders.listOrders({
+          ...query,
+          ...(principal.channels.length ? { channels: principal.channels } : {}),
+          ...(principal.fulfillers.length ? { fulfillers: principal.fulfillers } : {}),
+        });
         return { body: { orders: page.rows.map((r) => orderView(r)), nextCursor: page.nextCursor } };
       },
     }),
@@ -181,7 +207,8 @@ export function orderRoutes(orders: OrdersService): RouteDef[] {
       summary: 'One order (by id or workflow id) with lines and its workflow state',
       roles: everyone,
       params: idParams,
-      async handler({ params }) {
+      async handler({ params, principal }) {
+        assertOrderScope(principal, await orders.requireOrder(params.id));
         const { row, lines, workflow } = await orders.getOrder(params.id);
         return { body: { ...orderView(row, lines), workflow } };
       },
@@ -193,8 +220,10 @@ export function orderRoutes(orders: OrdersService): RouteDef[] {
       roles: ['admin', 'supervisor', 'warehouse'],
       params: idParams,
       body: scanBody,
-      async handler({ params, body, requestId }) {
-        return { body: await orders.confirmScan(params.id, { ...body, requestId }) };
+      async handler({ params, body, requestId, actor, role, principal }) {
+        assertOrderScope(principal, await orders.requireOrder(params.id));
+        const scan = { ...body, scannedBy: body.scannedBy ?? actor, actor, role, requestId };
+        return { body: await orders.confirmScan(params.id, scan) };
       },
     }),
     route({
@@ -204,16 +233,18 @@ export function orderRoutes(orders: OrdersService): RouteDef[] {
       roles: ['admin', 'supervisor'],
       params: idParams,
       body: overrideBody,
-      async handler({ params, body, requestId }) {
+      async handler({ params, body, requestId, actor, role, principal }) {
+        assertOrderScope(principal, await orders.requireOrder(params.id));
         const result = await orders.override(params.id, {
           action: body.action,
           reason: body.reason,
-          actor: body.actor,
-          role: 'supervisor',
+          actor,
+          role,
           requestId,
           ...(body.fulfiller ? { fulfiller: body.fulfiller } : {}),
         });
-        return { body: result };
+        // A bypass-stock waiting for its second supervisor is accepted, not yet in effect.
+        return { status: result.pending ? 202 : 200, body: result };
       },
     }),
     route({
@@ -223,8 +254,25 @@ export function orderRoutes(orders: OrdersService): RouteDef[] {
       roles: ['admin', 'legal', 'risk'],
       params: idParams,
       body: approvalBody,
-      async handler({ params, body, requestId }) {
-        return { body: { approvals: await orders.approve(params.id, { ...body, requestId }) } };
+      async handler({ params, body, requestId, actor, principal }) {
+        assertOrderScope(principal, await orders.requireOrder(params.id));
+        // Admins may decide either way; everyone else only in the approval role their token holds.
+        const held = (['legal', 'risk'] as const).filter((r) => hasRole(principal, r, 'admin'));
+        const role = body.role ?? (held.length === 1 ? held[0] : undefined);
+        if (!role)
+          throw new HttpProblem(400, 'Invalid request', 'say which approval this is: legal or risk', [
+            { path: 'body.role', message: 'required when the token may decide as legal and as risk' },
+          ]);
+        if (!held.includes(role)) throw forbidden(`this token does not hold the ${role} role`);
+        const request = { role, decision: body.decision, actor, requestId };
+        return {
+          body: {
+            approvals: await orders.approve(params.id, {
+              ...request,
+              ...(body.comment ? { comment: body.comment } : {}),
+            }),
+          },
+        };
       },
     }),
     route({
@@ -234,8 +282,12 @@ export function orderRoutes(orders: OrdersService): RouteDef[] {
       roles: ['admin', 'integration', 'ops'],
       params: idParams,
       body: z.object({ reference: z.string().max(200).optional() }),
-      async handler({ params, body }) {
-        return { status: 202, body: await orders.confirmPayment(params.id, body.reference) };
+      async handler({ params, body, actor, role, requestId, principal }) {
+        assertOrderScope(principal, await orders.requireOrder(params.id));
+        return {
+          status: 202,
+          body: await orders.confirmPayment(params.id, body.reference, { actor, role, requestId }),
+        };
       },
     }),
     route({
@@ -244,8 +296,9 @@ export function orderRoutes(orders: OrdersService): RouteDef[] {
       summary: 'Add or remove stock of a SKU (lot) at a fulfiller; releases orders waiting on it',
       roles: ['admin', 'supervisor', 'ops', 'warehouse'],
       body: adjustmentBody,
-      async handler({ body, requestId }) {
-        return { status: 201, body: await orders.adjustInventory({ ...body, requestId }) };
+      async handler({ body, requestId, actor, role, principal }) {
+        assertFulfillerScope(principal, body.fulfiller, 'the stock');
+        return { status: 201, body: await orders.adjustInventory({ ...body, actor, role, requestId }) };
       },
     }),
     route({

@@ -28,3 +28,14 @@ export function formatMinor(minor: number, currency: string): string {
   const digits = minorUnitDigits(currency);
   return new Intl.NumberFormat('en', { style: 'currency', currency }).format(minor / 10 ** digits);
 }
+
+/** 1234 in USD → "12.34"; 1200 in JPY → "1200": a plain decimal for CSV and spreadsheets. */
+export function minorToDecimal(minor: number, currency: string): string {
+  const digits = minorUnitDigits(currency);
+  const sign = minor < 0 ? '-' : '';
+  const abs = Math.abs(minor);
+  if (!digits) return `${sign}${abs}`;
+  const whole = Math.floor(abs / 10 ** digits);
+  const frac = String(abs % 10 ** digits).padStart(digits, '0');
+  return `${sign}${whole}.${frac}`;
+}

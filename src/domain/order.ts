@@ -149,4 +149,9 @@ export type OrderFacts = z.infer<typeof orderFactsSchema>;
 export interface OrderPolicy {
   approvalRequired: boolean;
   approvalDeadline: string;
+  /**
+   * A bypass-stock override needs a second, different supervisor (order total above
+   * OVERRIDE_SECOND_APPROVAL_MINOR). Absent in histories recorded before the rule: no second approval.
+   */
+  bypassStockNeedsSecondApproval?: boolean;
 }

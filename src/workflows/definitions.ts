@@ -33,9 +33,19 @@ export interface RouteDecision {
   reason: string;
   ruleVersion?: number;
   matchedRows?: string[];
+  /** The rule allows splitting the order across fulfillers when this one lacks stock. */
+  split?: boolean;
 }
 
-export const overrideActions = ['bypass-stock', 'hold', 'release', 'reroute', 'expedite', 'cancel'] as const;
+export const overrideActions = [
+  'bypass-stock',
+  'hold',
+  'release',
+  'reroute',
+  'retry-routing',
+  'expedite',
+  'cancel',
+] as const;
 export type OverrideAction = (typeof overrideActions)[number];
 
 export interface OverrideRequest {
@@ -55,6 +65,8 @@ export interface OverrideResult {
   accepted: boolean;
   status: OrderStatus;
   message: string;
+  /** A bypass-stock above the second-approval value: recorded, waiting for a second supervisor. */
+  pending?: boolean;
 }
 
 export interface ApprovalRequest {
@@ -69,6 +81,9 @@ export interface ScanRequest {
   trackingNumber: string;
   carrier: string;
   scannedBy: string;
+  /** Who confirmed the scan through the API (the token's name) and in which role, for the audit trail. */
+  actor?: string;
+  role?: string;
   requestId?: string;
 }
 
@@ -97,6 +112,8 @@ export interface OrderState {
   approvals: { role: string; decision: string; actor: string; comment?: string; at: string }[];
   waitingForSkus: string[];
   shipment?: { pickListId: string; trackingNumber?: string; carrier?: string; scannedBy?: string };
+  /** The first supervisor's bypass-stock, waiting for a second, different supervisor to confirm it. */
+  pendingBypassStock?: { actor: string; reason: string; at: string };
   timeline: TimelineEntry[];
 }
 

@@ -109,7 +109,8 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
   let slaMinutes = 30;
   let paid = false;
   let replenishments = 0;
-  let pendingReroute: { fulfiller: string; slaMinutes: number; by: string } | undefined;
+  let pendingReroute: { fulfiller: string; carrier: string; slaMinutes: number; by: string } | undefined;
+  let routingRetries = 0;
   /** Claimed by the scan Update's handler at once (no second scan), recorded once its activity ran. */
   let scan: ScanRequest | undefined;
   let scanRecorded = false;
@@ -150,8 +151,13 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
       case 'release':
         return state.flags.held ? undefined : 'order is not on hold';
       case 'bypass-stock':
+        if (!facts) return 'order is not loaded yet';
         if (state.flags.bypassStock) return 'stock lock is already bypassed';
-        return compensations.some((c) => c.name === 'releaseStock') ? 'stock is already reserved' : undefined;
+        if (compensations.some((c) => c.name === 'releaseStock')) return 'stock is already reserved';
+        // The manual override door: above the policy value one supervisor cannot open it alone.
+        return state.pendingBypassStock?.actor === req.actor
+          ? `a second, different supervisor must confirm the bypass-stock ${req.actor} asked for`
+          : undefined;
       case 'reroute':
         if (!req.fulfiller?.trim()) return 'reroute needs a fulfiller';
         return req.fulfiller === state.route?.fulfiller
@@ -159,6 +165,10 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
           : undefined;
       case 'expedite':
         return state.flags.expedited ? 'order is already expedited' : undefined;
+      case 'retry-routing':
+        return state.status === 'NEEDS_ROUTING'
+          ? undefined
+          : 'only an order that needs routing can retry routing';
       case 'cancel':
         return undefined;
       default:
@@ -174,15 +184,21 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     bypassStock: state.flags.bypassStock,
   });
 
-  async function audit(req: OverrideRequest, before: unknown, result: 'accepted' | 'rejected', why?: string) {
+  async function audit(
+    req: OverrideRequest,
+    before: unknown,
+    result: 'accepted' | 'rejected' | 'pending',
+    why?: string,
+    detail: Record<string, unknown> = {},
+  ) {
     if (!state.orderId) return;
     await inHandler.recordDecision({
       orderId: state.orderId,
       actor: req.actor || 'unknown',
       role: req.role ?? 'supervisor',
-      action: `override:${req.action}${result === 'rejected' ? ':rejected' : ''}`,
+      action: `override:${req.action}${result === 'accepted' ? '' : `:${result}`}`,
       before,
-      after: result === 'accepted' ? snapshot() : { rejected: why },
+      after: result === 'rejected' ? { rejected: why } : { ...snapshot(), ...detail },
       reason: req.reason,
       ...(req.requestId ? { requestId: req.requestId } : {}),
       ...(result === 'accepted' && state.status !== (before as { status: OrderStatus }).status
@@ -202,6 +218,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     };
     const rejection = overrideRejection(req);
     if (rejection) return reject(rejection);
+    let detail: Record<string, unknown> = {};
 
     switch (req.action) {
       case 'hold':
@@ -213,24 +230,43 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
         state.flags.held = false;
         setStatus(statusBeforeHold);
         break;
-      case 'bypass-stock':
+      case 'bypass-stock': {
+        const first = state.pendingBypassStock;
+        if (policy.bypassStockNeedsSecondApproval && !first) {
+          state.pendingBypassStock = { actor: req.actor, reason: req.reason, at: new Date().toISOString() };
+          const message = 'recorded; takes effect when a second, different supervisor confirms it';
+          note('override bypass-stock pending', `${req.reason} (by ${req.actor} via ${via}); ${message}`);
+          await audit(req, before, 'pending', undefined, { pendingBypassStock: state.pendingBypassStock });
+          return { action: req.action, accepted: true, pending: true, status: state.status, message };
+        }
         state.flags.bypassStock = true;
+        state.pendingBypassStock = undefined;
+        if (first) detail = { confirms: first };
         break;
+      }
       case 'expedite':
         state.flags.expedited = true;
         if (state.route) state.route = { ...state.route, priority: 'rush' };
         break;
       case 'reroute': {
         const fulfiller = req.fulfiller!.trim();
-        let sla: number;
+        let info: { slaMinutes: number; defaultCarrier: string };
         try {
-          sla = (await inHandler.describeFulfiller(fulfiller)).slaMinutes;
+          info = await inHandler.describeFulfiller(fulfiller);
         } catch {
           return reject(`unknown or inactive fulfiller ${fulfiller}`);
         }
-        pendingReroute = { fulfiller, slaMinutes: sla, by: req.actor };
+        pendingReroute = {
+          fulfiller,
+          carrier: info.defaultCarrier,
+          slaMinutes: info.slaMinutes,
+          by: req.actor,
+        };
         break;
       }
+      case 'retry-routing':
+        routingRetries++;
+        break;
       case 'cancel':
         state.flags.cancelRequested = true;
         cancelReason = `cancelled by ${req.actor}: ${req.reason}`;
@@ -238,7 +274,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
         break;
     }
     note(`override ${req.action}`, `${req.reason} (by ${req.actor} via ${via})`);
-    await audit(req, before, 'accepted');
+    await audit(req, before, 'accepted', undefined, detail);
     return { action: req.action, accepted: true, status: state.status, message: `${req.action} applied` };
   }
 
@@ -370,14 +406,52 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     upsertSearchAttributes([{ key: SA.Fulfiller, value: route.fulfiller }]);
   }
 
+  /**
+   * Route by the active rule version. No matching row holds the order as NEEDS_ROUTING until a
+   * supervisor reroutes it or asks for routing again (after publishing a better rule version).
+   */
   async function route() {
-    state.step = 'route';
-    const decision = await quick.routeOrder.executeWithOptions({ summary: 'route by decision table' }, [
-      facts!,
-    ]);
-    const { slaMinutes: sla, ...routeDecision } = decision;
-    applyRoute(routeDecision, sla);
-    note('routed', `${decision.fulfiller} via ${decision.carrier}: ${decision.reason}`);
+    for (;;) {
+      state.step = 'route';
+      const outcome = await quick.routeOrder.executeWithOptions({ summary: 'route by decision table' }, [
+        facts!,
+      ]);
+      if (outcome.matched) {
+        applyRoute(outcome.decision, outcome.slaMinutes);
+        const d = outcome.decision;
+        note(
+          'routed',
+          `${d.fulfiller} via ${d.carrier}: ${d.reason} (rules v${d.ruleVersion}, ${d.matchedRows?.join(', ')})`,
+        );
+        return;
+      }
+      setStatus('NEEDS_ROUTING');
+      note('needs routing', outcome.reason);
+      const asked = routingRetries;
+      await notify.sendAlert({
+        key: `needs-routing:${orderId()}:${asked}`,
+        orderId: orderId(),
+        subject: 'no route: order needs routing',
+        text: `${outcome.reason}. Reroute it to a fulfiller, or publish a rule that covers it and send retry-routing.`,
+      });
+      await condition(() => pendingReroute !== undefined || routingRetries > asked);
+      if (pendingReroute) {
+        const target = pendingReroute;
+        pendingReroute = undefined;
+        applyRoute(
+          {
+            fulfiller: target.fulfiller,
+            carrier: target.carrier,
+            priority: facts!.priority,
+            reason: `routed by ${target.by}`,
+          },
+          target.slaMinutes,
+        );
+        await quick.recordStatus(orderId(), 'RECEIVED', { route: state.route! });
+        note('routed', `${target.fulfiller} by ${target.by}`);
+        return;
+      }
+    }
   }
 
   /** Big orders wait for both legal and risk; the deadline escalates by e-mail, it does not approve. */
@@ -560,7 +634,12 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     while (compensations.length) await compensations.pop()!.undo();
     state.shipment = undefined;
     applyRoute(
-      { ...state.route!, fulfiller: target.fulfiller, reason: `rerouted by ${target.by}` },
+      {
+        ...state.route!,
+        fulfiller: target.fulfiller,
+        carrier: target.carrier,
+        reason: `rerouted by ${target.by}`,
+      },
       target.slaMinutes,
     );
     await quick.recordStatus(orderId(), 'RECEIVED', { route: state.route! });

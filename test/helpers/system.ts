@@ -5,8 +5,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { SMTPServer } from 'smtp-server';
+import type { Role } from '../../src/api/roles';
 import { type Config, loadConfig } from '../../src/config';
 import { createDb, type Db, migrateLatest } from '../../src/db/knex';
+import { issueToken } from '../../src/db/tokens';
 import { createLogger } from '../../src/logger';
 import { type RunningApi, type RunningWorker, startApi, startWorker } from '../../src/system';
 import { startWmsSimulator, type WmsSimulator } from '../../src/wms-sim/simulator';
@@ -87,6 +89,9 @@ export async function startSmtp(): Promise<{ url: string; mails: Mail[]; close()
   return { url: `smtp://127.0.0.1:${port}`, mails, close: () => new Promise((r) => server.close(() => r())) };
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: JSON bodies are asserted field by field in tests
+export type TestResponse = { status: number; body: any; headers: Headers };
+
 export interface TestSystem {
   config: Config;
   db: Db;
@@ -97,13 +102,24 @@ export interface TestSystem {
   smtp: Awaited<ReturnType<typeof startSmtp>>;
   taskQueue: string;
   logFile: string;
+  /** The admin token `request` sends (created in the database at start, like `npm run token`). */
+  adminToken: string;
   startWorker(): Promise<RunningWorker>;
-  request(
+  /** As the test admin. */
+  request(method: string, p: string, body?: unknown): Promise<TestResponse>;
+  /** With the given bearer token, or none (`null`); extra headers win over the defaults. */
+  requestAs(
+    token: string | null,
     method: string,
     p: string,
     body?: unknown,
-    // biome-ignore lint/suspicious/noExplicitAny: JSON bodies are asserted field by field in tests
-  ): Promise<{ status: number; body: any; headers: Headers }>;
+    headers?: Record<string, string>,
+  ): Promise<TestResponse>;
+  /** A token with these roles (and scope); one per distinct request, reused across calls. */
+  tokenFor(
+    roles: Role | Role[],
+    scope?: { fulfillers?: string[]; channels?: string[]; name?: string },
+  ): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -131,7 +147,14 @@ export async function startTestSystem(
   fs.mkdirSync(path.join(env.output, 'logs'), { recursive: true });
   const logFile = path.join(env.output, 'logs', `${taskQueue}.log`);
   // Logs go to a file per system (test-output/logs): the redaction test greps them.
-  const sysLog = createLogger({ level: 'info', name: taskQueue, destination: logFile });
+  const sysLog = createLogger({
+    level: overrides.LOG_LEVEL ?? 'info',
+    name: taskQueue,
+    destination: logFile,
+  });
+  const testBy = { actor: 'test-harness', role: 'admin' };
+  const adminToken = (await issueToken(database.db, { name: 'test-admin', roles: ['admin'] }, testBy)).token;
+  const tokens = new Map<string, Promise<string>>();
 
   const api = await startApi({
     config,
@@ -150,6 +173,7 @@ export async function startTestSystem(
     smtp,
     taskQueue,
     logFile,
+    adminToken,
     async startWorker() {
       const w = await startWorker({
         config,
@@ -161,10 +185,35 @@ export async function startTestSystem(
       sys.worker = w;
       return w;
     },
-    async request(method, p, body) {
+    request(method, p, body) {
+      return sys.requestAs(adminToken, method, p, body);
+    },
+    tokenFor(roles, scope = {}) {
+      const list = Array.isArray(roles) ? roles : [roles];
+      const t = {
+        name: scope.name ?? `test-${list.join('+')}`,
+        roles: list,
+        // Scoped roles get a default scope: warehouse WH-LA, integration the sample orders' channel.
+        fulfillers: scope.fulfillers ?? (list.includes('warehouse') ? ['WH-LA'] : []),
+        channels: scope.channels ?? (list.includes('integration') ? ['web'] : []),
+      };
+      const key = JSON.stringify(t);
+      let token = tokens.get(key);
+      if (!token) {
+        token = issueToken(database.db, t, testBy).then((r) => r.token);
+        tokens.set(key, token);
+      }
+      return token;
+    },
+    async requestAs(token, method, p, body, extraHeaders = {}) {
+      const headers: Record<string, string> = {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...extraHeaders,
+      };
       const res = await fetch(`${api.url}${p}`, {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers,
         ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
       });
       const text = await res.text();

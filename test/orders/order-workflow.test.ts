@@ -219,24 +219,26 @@ describe('order workflow', () => {
     );
     const id = created.body.id;
     await waitStatus(id, 'ON_HOLD_STOCK');
-    const noReason = await sys.request('POST', `/api/orders/${id}/overrides`, {
+    // Who acts is the token: a supervisor token named sue.
+    const sue = await sys.tokenFor('supervisor', { name: 'sue' });
+    const noReason = await sys.requestAs(sue, 'POST', `/api/orders/${id}/overrides`, {
       action: 'bypass-stock',
-      actor: 'sue',
       reason: '',
     });
     assert.equal(noReason.status, 400);
     assert.equal(noReason.headers.get('content-type'), 'application/problem+json; charset=utf-8');
     assert.equal(noReason.body.errors[0].path, 'body.reason');
-    const r = await sys.request('POST', `/api/orders/${id}/overrides`, {
+    const r = await sys.requestAs(sue, 'POST', `/api/orders/${id}/overrides`, {
       action: 'bypass-stock',
-      actor: 'sue',
+      actor: 'someone-else',
       reason: 'VIP rush order',
     });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(r.body.accepted, true);
     await waitStatus(id, 'AWAITING_SCAN');
     const audit = await sys.db('audit_log').where({ target_id: id, action: 'override:bypass-stock' }).first();
-    assert.equal(audit.actor, 'sue');
+    assert.equal(audit.actor, 'sue', 'the token identity wins over the body');
+    assert.equal(audit.role, 'supervisor');
     assert.equal(audit.reason, 'VIP rush order');
     assert.equal(audit.before.status, 'ON_HOLD_STOCK');
   });

@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { searchAttributes as SA } from '../../src/workflows/definitions';
+import { activateRules, singleRouteRules } from '../helpers/rules';
 import { env, sampleOrder, startTestSystem, type TestSystem, uid, waitFor } from '../helpers/system';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -12,9 +13,9 @@ let sys: TestSystem;
 const workers: ChildProcess[] = [];
 
 before(async () => {
-  // WH-FAST has no SLA of its own: it gets SLA_DEFAULT_MINUTES = 3 seconds.
+  // Every order routes to WH-FAST, which has no SLA of its own: it gets SLA_DEFAULT_MINUTES = 3 s.
   sys = await startTestSystem(
-    { SLA_DEFAULT_MINUTES: '0.05', DEFAULT_FULFILLER: 'WH-FAST' },
+    { SLA_DEFAULT_MINUTES: '0.05' },
     {
       worker: false,
       seed: async (db) => {
@@ -24,6 +25,7 @@ before(async () => {
           kind: 'warehouse',
           sla_minutes: null,
         });
+        await activateRules(db, singleRouteRules('WH-FAST'));
       },
     },
   );
@@ -45,7 +47,6 @@ function spawnWorker(): ChildProcess {
       WMS_URL: sys.wms.url,
       SMTP_URL: sys.config.SMTP_URL!,
       SLA_DEFAULT_MINUTES: '0.05',
-      DEFAULT_FULFILLER: 'WH-FAST',
       WORKER_METRICS_PORT: '0',
       WORKER_HTTP_PORT: '0',
       LOG_LEVEL: 'warn',
@@ -81,7 +82,9 @@ describe('SLA and worker restarts', () => {
       () => sys.wms.requests.some((r) => r.status === 503 && r.pickListId.includes(id)),
       'a failed push',
       60_000,
-    );
+    ).catch(async (err: Error) => {
+      throw new Error(`${err.message}: ${JSON.stringify((await state(id)).workflow)}`);
+    });
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
     spawnWorker();

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { generateToken } from '../../src/db/tokens';
 import { freePort } from '../../src/infra/ports';
 import { sampleOrder, waitFor } from '../helpers/system';
 
@@ -14,6 +15,10 @@ const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'order-hub-dev-'));
 fs.chmodSync(dataDir, 0o755);
 
 after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+// npm start makes sure this admin token exists (ORDER_HUB_BOOTSTRAP_ADMIN_TOKEN).
+const { token } = generateToken();
+const auth = { authorization: `Bearer ${token}` };
 
 async function ports() {
   return {
@@ -34,7 +39,14 @@ function startRunner(env: Record<string, string>): {
   const { DATABASE_URL: _d, TEMPORAL_ADDRESS: _t, ...clean } = process.env;
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/dev.ts'], {
     cwd: root,
-    env: { ...clean, ...env, DATA_DIR: dataDir, LOG_PRETTY: 'false', NODE_ENV: 'development' },
+    env: {
+      ...clean,
+      ...env,
+      DATA_DIR: dataDir,
+      LOG_PRETTY: 'false',
+      NODE_ENV: 'development',
+      ORDER_HUB_BOOTSTRAP_ADMIN_TOKEN: token,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -78,15 +90,21 @@ describe('dev runner (npm start)', () => {
     const order = sampleOrder();
     const created = await fetch(`${api}/api/orders`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...auth },
       body: JSON.stringify(order),
     });
     assert.equal(created.status, 201);
     const { id } = (await created.json()) as { id: string };
+    assert.equal((await fetch(`${api}/api/orders/${id}`)).status, 401, 'no token, no order');
+    assert.match(first.output(), /API docs +http:\/\/127\.0\.0\.1:\d+\/docs/);
+    assert.ok(!first.output().includes(token), 'the bootstrap token never reaches the output');
     await waitFor(
       async () =>
-        ((await (await fetch(`${api}/api/orders/${id}`)).json()) as { workflow?: { status: string } })
-          .workflow?.status === 'ON_HOLD_STOCK',
+        (
+          (await (await fetch(`${api}/api/orders/${id}`, { headers: auth })).json()) as {
+            workflow?: { status: string };
+          }
+        ).workflow?.status === 'ON_HOLD_STOCK',
       'order on hold',
     );
 
@@ -106,7 +124,7 @@ describe('dev runner (npm start)', () => {
       `second start-up: ${second.output().slice(-2000)}`,
       90_000,
     );
-    const again = (await (await fetch(`${api}/api/orders/${id}`)).json()) as {
+    const again = (await (await fetch(`${api}/api/orders/${id}`, { headers: auth })).json()) as {
       externalId: string;
       workflow?: { status: string };
     };

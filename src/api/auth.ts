@@ -1,0 +1,124 @@
+// Who is calling and what they may touch: bearer-token authentication (scrypt results cached in
+// memory, revocation checked on every request) and the scope rules of warehouse and integration tokens.
+import crypto from 'node:crypto';
+import type { Request } from 'express';
+import type { Db } from '../db/knex';
+import { type Principal, tokenIsActive, type Verification, verifyToken } from '../db/tokens';
+import type { Logger } from '../logger';
+import { HttpProblem } from './problem';
+import type { Role } from './roles';
+
+export type { Principal };
+
+/** The caller of a public route (health, portal, docs): no roles, no scope. */
+export const anonymous: Principal = {
+  tokenId: '',
+  name: 'anonymous',
+  roles: [],
+  fulfillers: [],
+  channels: [],
+};
+
+/** How long a successful scrypt verification is reused; revocation is checked on every request anyway. */
+const VERIFIED_TTL_MS = 5 * 60_000;
+const MAX_CACHED = 10_000;
+
+export function unauthorized(detail: string): HttpProblem {
+  return new HttpProblem(401, 'Unauthorized', detail);
+}
+
+export function forbidden(detail: string): HttpProblem {
+  return new HttpProblem(403, 'Forbidden', detail);
+}
+
+export function createAuthenticator({ db, log }: { db: Db; log: Logger }) {
+  const verified = new Map<string, { principal: Principal; until: number }>();
+  const inFlight = new Map<string, Promise<Verification>>();
+
+  async function verify(token: string): Promise<Verification> {
+    // Keyed by a digest, so the map never holds a token.
+    const key = crypto.createHash('sha256').update(token).digest('base64url');
+    const hit = verified.get(key);
+    if (hit && hit.until > Date.now()) {
+      return (await tokenIsActive(db, hit.principal.tokenId))
+        ? { ok: true, principal: hit.principal }
+        : { ok: false, reason: 'revoked' };
+    }
+    let pending = inFlight.get(key);
+    if (!pending) {
+      pending = verifyToken(db, token).finally(() => inFlight.delete(key));
+      inFlight.set(key, pending);
+    }
+    const result = await pending;
+    if (result.ok) {
+      if (verified.size >= MAX_CACHED) verified.clear();
+      verified.set(key, { principal: result.principal, until: Date.now() + VERIFIED_TTL_MS });
+    } else verified.delete(key);
+    return result;
+  }
+
+  return {
+    /** The principal behind `Authorization: Bearer <token>`, or 401. */
+    async authenticate(req: Request, requestId: string): Promise<Principal> {
+      const header = req.header('authorization');
+      if (!header) throw unauthorized('send an API token: Authorization: Bearer <token>');
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+      if (!m) throw unauthorized('the Authorization header must be "Bearer <token>"');
+      const result = await verify(m[1]!);
+      if (result.ok) return result.principal;
+      // The prefix is the token's public name; the secret never reaches a log line.
+      log.info({ requestId, reason: result.reason, tokenPrefix: result.prefix }, 'authentication failed');
+      throw unauthorized(
+        result.reason === 'revoked' ? 'this API token has been revoked' : 'the API token is not valid',
+      );
+    },
+
+    /** Drops cached verifications of a token (after it was revoked here). */
+    forget(tokenId: string): void {
+      for (const [key, entry] of verified) if (entry.principal.tokenId === tokenId) verified.delete(key);
+    },
+  };
+}
+
+export type Authenticator = ReturnType<typeof createAuthenticator>;
+
+/** The role a principal acts in on a route: the most specific allowed role it holds (admin last). */
+export function actingRole(principal: Principal, allowed: Role[] | 'public'): string {
+  if (allowed === 'public') return 'public';
+  const held = allowed.filter((r) => principal.roles.includes(r));
+  return held.find((r) => r !== 'admin') ?? held[0] ?? principal.roles[0] ?? 'none';
+}
+
+export function hasRole(principal: Principal, ...wanted: Role[]): boolean {
+  return wanted.some((r) => principal.roles.includes(r));
+}
+
+/** Warehouse-scoped tokens touch only their own fulfillers' orders and stock. */
+export function assertFulfillerScope(
+  principal: Principal,
+  fulfiller: string | null | undefined,
+  what: string,
+) {
+  if (!principal.fulfillers.length) return;
+  if (!fulfiller || !principal.fulfillers.includes(fulfiller))
+    throw forbidden(
+      `this token is limited to fulfiller(s) ${principal.fulfillers.join(', ')}; ${what} is ${fulfiller ? `at ${fulfiller}` : 'not routed yet'}`,
+    );
+}
+
+/** Channel-scoped (integration) tokens create and read only their own channels' orders. */
+export function assertChannelScope(principal: Principal, channel: string, what: string) {
+  if (!principal.channels.length || principal.channels.includes(channel)) return;
+  throw forbidden(
+    `this token is limited to channel(s) ${principal.channels.join(', ')}; ${what} belongs to channel ${channel}`,
+  );
+}
+
+/** Both scopes for one existing order. */
+export function assertOrderScope(
+  principal: Principal,
+  order: { channel: string; fulfiller_code: string | null },
+) {
+  assertChannelScope(principal, order.channel, 'the order');
+  assertFulfillerScope(principal, order.fulfiller_code, 'the order');
+}

@@ -1,0 +1,125 @@
+// The OpenAPI 3.1 document, generated from the route table's zod schemas, and the docs UI
+// (swagger-ui-dist, served locally) that reads it.
+import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import type { RouteDef } from './routes';
+
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    instance: z.string(),
+    requestId: z.string().optional(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
+
+/** `/api/orders/:id` → `/api/orders/{id}` */
+export function openApiPath(expressPath: string): string {
+  return expressPath.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+}
+
+type ParamSchema = NonNullable<NonNullable<RouteConfig['request']>['params']>;
+
+function pathParams(def: RouteDef): ParamSchema | undefined {
+  if (def.params) return def.params as ParamSchema;
+  const names = [...def.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1]!);
+  return names.length ? z.object(Object.fromEntries(names.map((n) => [n, z.string()]))) : undefined;
+}
+
+export function rolesText(def: RouteDef): string {
+  return def.roles === 'public' ? 'Public: no token needed.' : `Roles: ${def.roles.join(', ')}.`;
+}
+
+export function openApiDocument(routes: RouteDef[], info: { version: string; description?: string }) {
+  const registry = new OpenAPIRegistry();
+  const bearer = registry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'oh_<prefix>_<secret>',
+    description: 'An API token (`npm run token -- create --role admin`, or POST /api/tokens).',
+  });
+  const problem = (description: string) => ({
+    description,
+    content: { 'application/problem+json': { schema: problemSchema } },
+  });
+
+  for (const def of routes) {
+    const isPublic = def.roles === 'public';
+    const params = pathParams(def);
+    const responses: RouteConfig['responses'] = {
+      '2XX': {
+        description: 'Success',
+        ...(def.response || def.produces
+          ? { content: { [def.produces ?? 'application/json']: { schema: def.response ?? z.string() } } }
+          : {}),
+      },
+    };
+    if (def.body || def.query || def.params)
+      responses[400] = problem('Invalid request (field paths in errors)');
+    if (!isPublic) {
+      responses[401] = problem('Missing, invalid or revoked token');
+      responses[403] = problem('The token lacks the role or scope for this');
+    }
+    if (params) responses[404] = problem('Not found');
+    if (def.method !== 'get') {
+      responses[409] = problem('Not possible in the current state');
+      responses[413] = problem('Body larger than the limit');
+      responses[422] = problem('Valid request the data does not allow');
+      responses[429] = problem('Too many writes with this token; retry later');
+    }
+    responses.default = problem('Unexpected error (quote the request id)');
+
+    registry.registerPath({
+      method: def.method,
+      path: openApiPath(def.path),
+      summary: def.summary,
+      description: `${def.summary}.\n\n${rolesText(def)}`,
+      tags: [def.path.split('/').filter((s) => s && s !== 'api')[0] ?? 'platform'],
+      security: isPublic ? [] : [{ [bearer.name]: [] }],
+      'x-roles': isPublic ? [] : def.roles,
+      'x-public': isPublic,
+      request: {
+        ...(params ? { params } : {}),
+        ...(def.query ? { query: def.query as ParamSchema } : {}),
+        ...(def.body
+          ? { body: { required: true, content: { 'application/json': { schema: def.body } } } }
+          : {}),
+      },
+      responses,
+    });
+  }
+
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'Order Hub API',
+      version: info.version,
+      description:
+        info.description ??
+        'Every route names the roles it admits (x-roles). Send `Authorization: Bearer <token>`; errors are application/problem+json.',
+    },
+    security: [{ [bearer.name]: [] }],
+  });
+}
+
+/** The docs page: swagger-ui-dist's files from /docs/assets, no CDN. */
+export function docsPage(specUrl: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Order Hub API</title>
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/docs/assets/swagger-ui-bundle.js"></script>
+<script src="/docs/assets/swagger-ui-standalone-preset.js"></script>
+<script>
+window.ui = SwaggerUIBundle({
+  url: ${JSON.stringify(specUrl)},
+  dom_id: '#swagger-ui',
+  presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
+  layout: 'StandaloneLayout',
+});
+</script></body></html>`;
+}

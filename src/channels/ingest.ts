@@ -1,0 +1,199 @@
+// The one ingestion path for pulled, pushed and dropped orders: store each payload verbatim (once per
+// content), record the ones that cannot be orders, then start each order's workflow through the
+// shared start-once path and tell running orders about payment or cancellation on the channel.
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import type { Knex } from 'knex';
+import type { Db } from '../db/knex';
+import { sha256 } from '../db/orders';
+import { workflowIdFor } from '../domain/order';
+import { type OrderStart, startOrderWorkflow } from '../temporal/start-order';
+import { overrideSignal, paymentConfirmedSignal } from '../workflows/definitions';
+import type { Channel, Connector, IncomingOrder, Preview } from './types';
+
+export interface IncomingRecord extends IncomingOrder {
+  /** For ingest_errors: where it came from (file name, webhook id, poll page). */
+  errorSource?: string | undefined;
+  rowNumber?: number | undefined;
+  /** What ops see as the raw row (a file's row values); defaults to the payload. */
+  rawRow?: string | undefined;
+}
+
+export interface OrderTodo {
+  externalId: string;
+  start: boolean;
+  signal?: 'paid' | 'cancel' | undefined;
+  known?: OrderStart['known'] | undefined;
+}
+
+export interface IngestStats {
+  orders: number;
+  stored: number;
+  errors: number;
+  skipped: number;
+  started: number;
+  closed: number;
+  signalled: number;
+}
+
+export const emptyStats = (): IngestStats => ({
+  orders: 0,
+  stored: 0,
+  errors: 0,
+  skipped: 0,
+  started: 0,
+  closed: 0,
+  signalled: 0,
+});
+
+export function addStats(a: IngestStats, b: Partial<IngestStats>): IngestStats {
+  const out = { ...a };
+  for (const k of Object.keys(out) as (keyof IngestStats)[]) out[k] += b[k] ?? 0;
+  return out;
+}
+
+/**
+ * Stores a batch in one transaction (plus `alsoInTransaction`, e.g. the advanced poll position) and
+ * returns what to start or signal. Errors are recorded for new content only, unless asked to record
+ * repeats (a second file with the same bad row is a second problem to report).
+ */
+export async function storeIncoming(
+  db: Db,
+  ch: Channel,
+  connector: Connector,
+  records: IncomingRecord[],
+  opts: {
+    source: 'poll' | 'webhook' | 'file';
+    errorSource: string;
+    recordRepeatedErrors?: boolean;
+    alsoInTransaction?: (trx: Knex.Transaction) => Promise<void>;
+  },
+): Promise<{ todo: OrderTodo[]; stats: IngestStats }> {
+  const previews: Preview[] = records.map((r) =>
+    r.externalId ? connector.preview(ch, r.payload) : { ok: false, reason: 'the order number is empty' },
+  );
+  return db.transaction(async (trx) => {
+    const stats = emptyStats();
+    stats.orders = records.length;
+    const ids = [...new Set(records.map((r) => r.externalId).filter(Boolean))];
+    const seen = new Set<string>();
+    for (let i = 0; i < ids.length; i += 1000) {
+      const rows = await trx('raw_orders')
+        .where({ channel: ch.name })
+        .whereIn('external_id', ids.slice(i, i + 1000))
+        .distinct('external_id');
+      for (const r of rows) seen.add(r.external_id);
+    }
+    const withId = records.filter((r) => r.externalId);
+    const inserted = new Set<string>();
+    for (let i = 0; i < withId.length; i += 500) {
+      const rows = await trx('raw_orders')
+        .insert(
+          withId.slice(i, i + 500).map((r) => ({
+            channel: ch.name,
+            external_id: r.externalId,
+            source: opts.source,
+            payload: r.payload,
+            content_hash: sha256(r.payload),
+          })),
+        )
+        .onConflict(['channel', 'external_id', 'content_hash'])
+        .ignore()
+        .returning(['external_id', 'content_hash']);
+      for (const r of rows) inserted.add(`${r.external_id} ${r.content_hash}`);
+    }
+    stats.stored = inserted.size;
+
+    const errors: Record<string, unknown>[] = [];
+    const todo = new Map<string, OrderTodo>();
+    records.forEach((r, i) => {
+      const preview = previews[i]!;
+      const isNew = inserted.has(`${r.externalId} ${sha256(r.payload)}`);
+      if (!preview.ok) {
+        if (isNew || opts.recordRepeatedErrors || !r.externalId) {
+          stats.errors++;
+          errors.push({
+            channel: ch.name,
+            source: (r.errorSource ?? opts.errorSource).slice(0, 500),
+            row_number: r.rowNumber ?? null,
+            external_id: r.externalId ? r.externalId.slice(0, 200) : null,
+            raw_row: r.rawRow ?? r.payload,
+            reason: preview.reason.slice(0, 2000),
+          });
+        }
+        return;
+      }
+      // A change on the channel to an order we had before: payment arrived, or it was cancelled.
+      const signal =
+        isNew && preview.cancelled
+          ? 'cancel'
+          : isNew && seen.has(r.externalId) && preview.paymentStatus === 'paid'
+            ? 'paid'
+            : undefined;
+      const start = !preview.skip && !preview.cancelled;
+      if (!start) stats.skipped++;
+      if (start || signal)
+        todo.set(r.externalId, { externalId: r.externalId, start, signal, known: preview.known });
+    });
+    for (let i = 0; i < errors.length; i += 500) await trx('ingest_errors').insert(errors.slice(i, i + 500));
+    await opts.alsoInTransaction?.(trx);
+    return { todo: [...todo.values()], stats };
+  });
+}
+
+/** How many workflow starts run at once: the Temporal frontend answers each in a few milliseconds. */
+const START_CONCURRENCY = 32;
+
+/** Starts (once) and signals; `onProgress(n)` after each chunk lets activities heartbeat their place. */
+export async function startIncoming(
+  client: Client,
+  taskQueue: string,
+  channel: string,
+  source: 'poll' | 'webhook' | 'file',
+  todo: OrderTodo[],
+  from = 0,
+  onProgress?: (done: number) => void,
+): Promise<Pick<IngestStats, 'started' | 'closed' | 'signalled'>> {
+  const out = { started: 0, closed: 0, signalled: 0 };
+  for (let i = from; i < todo.length; i += START_CONCURRENCY) {
+    await Promise.all(
+      todo.slice(i, i + START_CONCURRENCY).map(async (t) => {
+        if (t.start) {
+          const outcome = await startOrderWorkflow(client, taskQueue, {
+            channel,
+            externalId: t.externalId,
+            source,
+            ...(t.known ? { known: t.known } : {}),
+          });
+          out[outcome === 'started' ? 'started' : 'closed']++;
+        }
+        if (t.signal && (await signalOrder(client, channel, t.externalId, t.signal))) out.signalled++;
+      }),
+    );
+    onProgress?.(Math.min(todo.length, i + START_CONCURRENCY));
+  }
+  return out;
+}
+
+/** Payment confirmed or cancelled on the channel → the running order hears of it (no workflow: nothing). */
+export async function signalOrder(
+  client: Client,
+  channel: string,
+  externalId: string,
+  change: 'paid' | 'cancel',
+): Promise<boolean> {
+  const handle = client.workflow.getHandle(workflowIdFor(channel, externalId));
+  try {
+    if (change === 'paid') await handle.signal(paymentConfirmedSignal, { reference: `${channel}: paid` });
+    else
+      await handle.signal(overrideSignal, {
+        action: 'cancel',
+        reason: `cancelled on ${channel}`,
+        actor: `channel:${channel}`,
+        role: 'supervisor',
+      });
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
+}

@@ -1,0 +1,94 @@
+// What every connector shares: the channel row, poll positions, the incoming-order envelope and the
+// connector interface the poller, the order workflow's activities and the write-back call through.
+import { z } from 'zod';
+import type { OrderRow } from '../db/orders';
+import type { OrderInput } from '../domain/order';
+
+export const channelKinds = ['shopify', 'amazon', 'mysql', 'files'] as const;
+export type ChannelKind = (typeof channelKinds)[number];
+
+/** Where the next poll starts: connector-specific watermark and cursor (JSON in channels.poll_position). */
+export type PollPosition = Record<string, string | number | null>;
+
+export interface ChannelRow {
+  id: string;
+  name: string;
+  kind: ChannelKind;
+  config: Record<string, unknown>;
+  credentials: Record<string, unknown>;
+  poll_every_seconds: number;
+  enabled: boolean;
+  poll_position: PollPosition;
+  last_poll_started_at: Date | null;
+  last_poll_finished_at: Date | null;
+  last_poll_status: string | null;
+  last_poll_error: string | null;
+  last_poll_stats: unknown;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** A channel with its config and credentials parsed by the connector's schemas. */
+export interface Channel<C = unknown, K = unknown> {
+  name: string;
+  kind: ChannelKind;
+  config: C;
+  credentials: K;
+}
+
+/** Retries of the poll's activities (the order workflow's own policies are fixed in its code). */
+export const retrySettingsSchema = z
+  .object({
+    initialIntervalSeconds: z.number().min(0.05).max(600).default(2),
+    maximumAttempts: z.number().int().min(1).max(50).default(5),
+  })
+  .partial();
+export type RetrySettings = z.infer<typeof retrySettingsSchema>;
+
+/** One order as a poll page or a webhook hands it over: the payload verbatim, as received. */
+export interface IncomingOrder {
+  externalId: string;
+  payload: string;
+}
+
+/** What the poller learns from a payload before the order workflow normalizes it. */
+export type Preview =
+  | {
+      ok: true;
+      paymentStatus: 'paid' | 'pending' | 'authorized' | 'refunded';
+      cancelled: boolean;
+      /** Not an order to fulfil (yet): e.g. an Amazon order still Pending, or fulfilled by Amazon. */
+      skip?: string;
+      known?: { customerName?: string; customerTier?: string; totalMinor?: number; currency?: string };
+    }
+  | { ok: false; reason: string };
+
+export interface RawPayload {
+  source: string;
+  payload: string;
+}
+
+export interface PolledPage {
+  orders: IncomingOrder[];
+  next: PollPosition;
+  done: boolean;
+}
+
+/** A connector: talks to one kind of channel. Pure parts (preview, toOrderInput) are tested on fixtures. */
+export interface Connector<C = unknown, K = unknown> {
+  kind: ChannelKind;
+  configSchema: z.ZodType<C>;
+  credentialsSchema: z.ZodType<K>;
+  /** Names of secret fields; found in `config` they are moved to credentials and never echoed. */
+  secretKeys: readonly string[];
+  /** One page of orders updated since `position`; throws retryable failures when throttled or down. */
+  fetchPage?(ch: Channel<C, K>, position: PollPosition): Promise<PolledPage>;
+  /** Pure: is this payload an order we can take, and what do we know about it already? */
+  preview(ch: Channel<C, K>, payload: string): Preview;
+  /** Pure: the stored raw payloads of one order (oldest first) → the order as the channel describes it. */
+  toOrderInput(ch: Channel<C, K>, raws: RawPayload[]): { input: OrderInput; zone: string };
+  /** In the order workflow's fetch activity: per-order detail calls; returns raw payloads to store. */
+  fetchDetails?(ch: Channel<C, K>, externalId: string, raws: RawPayload[]): Promise<RawPayload[]>;
+  /** Posts the tracking number back; returns what was done (for the order's timeline). */
+  writeBack?(ch: Channel<C, K>, order: OrderRow, raws: RawPayload[]): Promise<string>;
+}
