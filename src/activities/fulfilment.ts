@@ -101,28 +101,30 @@ export function createFulfilmentActivities(deps: ActivityDeps) {
           scanned_by: req.scannedBy,
           shipped_at: trx.fn.now(),
         });
-        const reserved = await trx('reservations')
-          .where({ order_id: req.orderId, status: 'reserved' })
-          .forUpdate();
+        // Only this shipment's stock leaves: a split order's other parts stay reserved until scanned.
+        const mine = { order_id: req.orderId, status: 'reserved', fulfiller_code: shipment?.fulfiller_code };
+        const reserved = await trx('reservations').where(mine).forUpdate();
         for (const r of reserved) {
           await trx('inventory')
             .where({ id: r.inventory_id })
             .decrement({ reserved: r.qty, on_hand: r.qty })
             .update({ updated_at: trx.fn.now() });
         }
-        if (reserved.length) {
-          await trx('reservations')
-            .where({ order_id: req.orderId, status: 'reserved' })
-            .update({ status: 'consumed' });
-        }
-        await trx('orders').where({ id: req.orderId }).update({
-          status: 'SHIPPED',
-          tracking_number: req.trackingNumber,
-          carrier: req.carrier,
-          shipped_at: trx.fn.now(),
-          updated_at: trx.fn.now(),
-          portal_stage: 'shipped',
-        });
+        if (reserved.length) await trx('reservations').where(mine).update({ status: 'consumed' });
+        const open = await trx('shipments')
+          .where({ order_id: req.orderId })
+          .whereNotIn('status', ['shipped', 'cancelled'])
+          .count('* as n')
+          .first();
+        const allShipped = Number(open?.n ?? 0) === 0;
+        await trx('orders')
+          .where({ id: req.orderId })
+          .update({
+            tracking_number: req.trackingNumber,
+            carrier: req.carrier,
+            updated_at: trx.fn.now(),
+            ...(allShipped ? { status: 'SHIPPED', shipped_at: trx.fn.now(), portal_stage: 'shipped' } : {}),
+          });
         await writeAudit(trx, {
           actor: req.actor ?? req.scannedBy,
           role: req.role ?? 'warehouse',
@@ -131,7 +133,8 @@ export function createFulfilmentActivities(deps: ActivityDeps) {
           targetId: req.orderId,
           before,
           after: {
-            status: 'SHIPPED',
+            status: allShipped ? 'SHIPPED' : before?.status,
+            pickListId: req.pickListId,
             trackingNumber: req.trackingNumber,
             carrier: req.carrier,
             scannedBy: req.scannedBy,

@@ -170,6 +170,14 @@ export function createOrdersService({ db, client, taskQueue, metrics }: OrdersSe
       };
     },
 
+    async shipmentFulfiller(orderId: string, pickListId: string): Promise<string> {
+      const shipment = await db('shipments')
+        .where({ order_id: orderId, pick_list_id: pickListId })
+        .first('fulfiller_code');
+      if (!shipment) throw new HttpProblem(404, 'Shipment not found', `order has no pick list ${pickListId}`);
+      return shipment.fulfiller_code as string;
+    },
+
     async confirmScan(ref: string, scan: ScanRequest) {
       const row = await requireOrder(ref);
       return steer(row, () =>

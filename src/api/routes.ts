@@ -65,6 +65,8 @@ export const scanBody = z.object({
   trackingNumber: z.string().regex(TRACKING_NUMBER_PATTERN, '6-40 letters, digits or dashes'),
   carrier: z.string().trim().min(1).max(40),
   scannedBy: actorField,
+  /** Which part of a split order is being scanned (required only when several are open). */
+  pickListId: z.string().min(1).max(200).optional(),
 });
 
 export const overrideBody = z
@@ -221,7 +223,12 @@ export function orderRoutes(orders: OrdersService): RouteDef[] {
       params: idParams,
       body: scanBody,
       async handler({ params, body, requestId, actor, role, principal }) {
-        assertOrderScope(principal, await orders.requireOrder(params.id));
+        const order = await orders.requireOrder(params.id);
+        // A split order's parts ship from different sites: the scanned part's fulfiller decides.
+        const fulfiller = body.pickListId
+          ? await orders.shipmentFulfiller(order.id, body.pickListId)
+          : order.fulfiller_code;
+        assertOrderScope(principal, { ...order, fulfiller_code: fulfiller });
         const scan = { ...body, scannedBy: body.scannedBy ?? actor, actor, role, requestId };
         return { body: await orders.confirmScan(params.id, scan) };
       },

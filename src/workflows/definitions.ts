@@ -81,10 +81,20 @@ export interface ScanRequest {
   trackingNumber: string;
   carrier: string;
   scannedBy: string;
+  /** Which shipment: required only when a split order has more than one open. */
+  pickListId?: string;
   /** Who confirmed the scan through the API (the token's name) and in which role, for the audit trail. */
   actor?: string;
   role?: string;
   requestId?: string;
+}
+
+export interface ShipmentState {
+  pickListId: string;
+  fulfiller?: string;
+  trackingNumber?: string;
+  carrier?: string;
+  scannedBy?: string;
 }
 
 export interface TimelineEntry {
@@ -111,7 +121,10 @@ export interface OrderState {
   route?: RouteDecision;
   approvals: { role: string; decision: string; actor: string; comment?: string; at: string }[];
   waitingForSkus: string[];
-  shipment?: { pickListId: string; trackingNumber?: string; carrier?: string; scannedBy?: string };
+  /** The first (for a split order: the preferred fulfiller's) shipment. */
+  shipment?: ShipmentState;
+  /** Every shipment of the order: one unless the route allowed a split across fulfillers. */
+  shipments: ShipmentState[];
   /** The first supervisor's bypass-stock, waiting for a second, different supervisor to confirm it. */
   pendingBypassStock?: { actor: string; reason: string; at: string };
   timeline: TimelineEntry[];

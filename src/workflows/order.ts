@@ -14,7 +14,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { PickLine } from '../activities/inventory';
+import type { Allocation, PickLine } from '../activities/inventory';
 import type { OrderFacts, OrderPolicy, OrderStatus } from '../domain/order';
 import {
   type ApprovalRequest,
@@ -102,6 +102,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     },
     approvals: [],
     waitingForSkus: [],
+    shipments: [],
     timeline: [],
   };
   let facts: OrderFacts | undefined;
@@ -348,32 +349,54 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     },
   );
 
+  /** The shipment a scan is for: the named one, or the only one still open. */
+  function scanTarget(req: ScanRequest) {
+    const open = state.shipments.filter((x) => !x.trackingNumber);
+    return req.pickListId
+      ? open.find((x) => x.pickListId === req.pickListId)
+      : open.length === 1
+        ? open[0]
+        : undefined;
+  }
+  const claimedScans = new Set<string>();
+
   setHandler(
     confirmScanUpdate,
     async (req) => {
+      const target = scanTarget(req)!;
+      claimedScans.add(target.pickListId);
       scan = req;
-      const shipment = state.shipment!;
-      await inHandler.recordScan({ ...req, orderId: orderId(), pickListId: shipment.pickListId });
-      state.shipment = {
-        ...shipment,
+      await inHandler.recordScan({ ...req, orderId: orderId(), pickListId: target.pickListId });
+      Object.assign(target, {
         trackingNumber: req.trackingNumber,
         carrier: req.carrier,
         scannedBy: req.scannedBy,
-      };
-      setStatus('SHIPPED');
-      note('scanned', `${req.carrier} ${req.trackingNumber} by ${req.scannedBy}`);
-      scanRecorded = true;
+      });
+      state.shipment = state.shipments[0];
+      note('scanned', `${req.carrier} ${req.trackingNumber} by ${req.scannedBy} (${target.pickListId})`);
+      if (state.shipments.every((x) => x.trackingNumber)) {
+        setStatus('SHIPPED');
+        scanRecorded = true;
+      }
       return { status: state.status, trackingNumber: req.trackingNumber };
     },
     {
       validator: (req) => {
-        if (scan) throw new Error('order is already scanned');
+        if (scanRecorded) throw new Error('order is already scanned');
         if (state.status !== 'AWAITING_SCAN')
           throw new Error(`order is not awaiting a scan (${state.status})`);
         if (!TRACKING_NUMBER_PATTERN.test(req?.trackingNumber ?? ''))
           throw new Error('trackingNumber must be 6-40 letters, digits or dashes');
         if (!req.carrier?.trim()) throw new Error('carrier is required');
         if (!req.scannedBy?.trim()) throw new Error('scannedBy is required');
+        const target = scanTarget(req);
+        if (!target)
+          throw new Error(
+            req.pickListId
+              ? `no open shipment ${req.pickListId}`
+              : 'this order ships in several parts: name the pickListId being scanned',
+          );
+        if (claimedScans.has(target.pickListId)) throw new Error(`${target.pickListId} is already scanned`);
       },
     },
   );
@@ -488,29 +511,46 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
   }
 
   /** Reserve, or wait for stock: replenishment, a bypass or a reroute ends the wait. */
-  async function reserveStock(): Promise<PickLine[] | 'reroute'> {
+  async function reserveStock(): Promise<Allocation[] | 'reroute'> {
     for (let attempt = 1; ; attempt++) {
       await checkpoint();
       if (pendingReroute) return 'reroute';
       state.step = 'reserve';
       if (state.flags.bypassStock) {
         note('stock lock bypassed', 'shipping without reservation');
-        return facts!.lines.map((l) => ({ sku: l.sku, qty: l.qty }));
+        return [
+          { fulfiller: state.route!.fulfiller, lines: facts!.lines.map((l) => ({ sku: l.sku, qty: l.qty })) },
+        ];
       }
       setStatus('RESERVING');
       const result = await quick.reserveStock.executeWithOptions(
         { summary: `reserve at ${state.route!.fulfiller}` },
         [orderId(), state.route!.fulfiller, facts!.lines],
       );
+      const id = orderId();
+      const describe = (lines: PickLine[]) =>
+        lines.map((l) => `${l.qty}×${l.sku}${l.lot ? `@${l.lot}` : ''}`).join(', ');
       if (result.ok) {
         state.waitingForSkus = [];
-        const id = orderId();
         compensations.push({ name: 'releaseStock', undo: () => quick.releaseStock(id) });
-        note(
-          'stock reserved',
-          result.lines.map((l) => `${l.qty}×${l.sku}${l.lot ? `@${l.lot}` : ''}`).join(', '),
+        note('stock reserved', describe(result.lines));
+        return [{ fulfiller: state.route!.fulfiller, lines: result.lines }];
+      }
+      // The rule allows a split: what this fulfiller has, the rest from others, or nothing.
+      if (state.route!.split) {
+        const split = await quick.reserveSplit.executeWithOptions(
+          { summary: `split reservation from ${state.route!.fulfiller}` },
+          [id, state.route!.fulfiller, facts!.lines],
         );
-        return result.lines;
+        if (split.ok) {
+          state.waitingForSkus = [];
+          compensations.push({ name: 'releaseStock', undo: () => quick.releaseStock(id) });
+          note(
+            'stock reserved (split)',
+            split.allocations.map((a) => `${a.fulfiller}: ${describe(a.lines)}`).join('; '),
+          );
+          return split.allocations;
+        }
       }
       state.waitingForSkus = result.short.map((s) => s.sku);
       setStatus('ON_HOLD_STOCK');
@@ -530,12 +570,12 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     }
   }
 
-  async function pushPickList(lines: PickLine[]): Promise<boolean> {
+  async function pushPickList({ fulfiller, lines }: Allocation): Promise<boolean> {
     await checkpoint();
     state.step = 'pick';
     setStatus('PICKING');
     const pickListId = `pl-${orderId()}-${++pickListSeq}`;
-    const route = state.route!;
+    const route = fulfiller === state.route!.fulfiller ? state.route! : { ...state.route!, fulfiller };
     let pushed = false;
     const push = fulfilment.pushPickList
       .executeWithOptions({ summary: `pick list ${pickListId} → ${route.fulfiller}` }, [
@@ -584,7 +624,8 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
       return false;
     }
     state.flags.fulfillerUnreachable = false;
-    state.shipment = { pickListId };
+    state.shipments.push({ pickListId, fulfiller: route.fulfiller });
+    state.shipment = state.shipments[0];
     const id = orderId();
     compensations.push({
       name: 'cancelPickList',
@@ -595,6 +636,12 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     await notify.notifyCustomerService(id, pickListId);
     await quick.updatePortal(id, 'picking');
     setStatus('AWAITING_SCAN');
+    return true;
+  }
+
+  /** One pick list per shipment; a split order has one per fulfiller. */
+  async function pushAll(allocations: Allocation[]): Promise<boolean> {
+    for (const a of allocations) if (!(await pushPickList(a))) return false;
     return true;
   }
 
@@ -633,6 +680,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     pendingReroute = undefined;
     while (compensations.length) await compensations.pop()!.undo();
     state.shipment = undefined;
+    state.shipments = [];
     applyRoute(
       {
         ...state.route!,
@@ -672,10 +720,9 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     await approvalGate();
     await awaitPayment();
     for (;;) {
-      const lines = await reserveStock();
-      if (lines !== 'reroute') {
-        if ((await pushPickList(lines)) && (await awaitScan()) === 'scanned') break;
-      }
+      const allocations = await reserveStock();
+      if (allocations !== 'reroute' && (await pushAll(allocations)) && (await awaitScan()) === 'scanned')
+        break;
       await applyPendingReroute();
     }
   }
