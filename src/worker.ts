@@ -5,15 +5,20 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfigOrExit } from './config';
 import { createDb } from './db/knex';
 import { createMailer } from './infra/mailer';
-import { createLogger } from './logger';
+import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
 import { connectClient, ensureSearchAttributes } from './temporal/connection';
 import { connectWorker, createOrderWorker } from './worker-factory';
 
 /** Temporal SDK metrics go to their own Prometheus exporter; must run before any connection. */
-export function installWorkerRuntime(metricsPort: number, sdkLogLevel: 'WARN' | 'INFO' = 'WARN'): void {
+/**
+ * Once per process, before any connection: the Temporal SDK's logs go to our pino logger as JSON
+ * lines carrying workflowId, runId, activity and task queue; SDK metrics get a Prometheus exporter.
+ */
+export function installWorkerRuntime(metricsPort: number, log?: Logger): void {
+  const levels = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
   Runtime.install({
-    logger: new DefaultLogger(sdkLogLevel),
+    logger: new DefaultLogger('WARN', log ? (e) => log[levels[e.level]]({ ...e.meta, sdk: true }, e.message) : undefined),
     ...(metricsPort
       ? {
           telemetryOptions: {
@@ -33,7 +38,7 @@ async function main(): Promise<void> {
     );
     process.exit(1);
   }
-  installWorkerRuntime(config.WORKER_METRICS_PORT);
+  installWorkerRuntime(config.WORKER_METRICS_PORT, log);
   const db = createDb(config.DATABASE_URL, { poolMax: config.DB_POOL_MAX });
   const metrics = createMetrics();
   const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, log });
