@@ -158,15 +158,16 @@ export function createOrdersService({ db, client, taskQueue, metrics }: OrdersSe
           ]);
         q.whereRaw('(created_at, id) < (?::timestamptz, ?::uuid)', [at, id]);
       }
-      const rows = await q.limit(filter.limit + 1);
+      // The cursor keeps PostgreSQL's microseconds: a JS Date (milliseconds) would skip rows.
+      const rows = (await q
+        .select('*', db.raw("to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS cursor_at"))
+        .limit(filter.limit + 1)) as (OrderRow & { cursor_at: string })[];
       const page = rows.slice(0, filter.limit);
       const last = page[page.length - 1];
       return {
         rows: page,
         nextCursor:
-          rows.length > filter.limit && last
-            ? Buffer.from(`${last.created_at.toISOString()}|${last.id}`).toString('base64url')
-            : null,
+          rows.length > filter.limit && last ? Buffer.from(`${last.cursor_at}|${last.id}`).toString('base64url') : null,
       };
     },
 
