@@ -17,6 +17,13 @@ describe('order listing', () => {
     const batch = { orders: Array.from({ length: 9 }, () => sampleOrder({ channel })) };
     const created = await sys.request('POST', '/api/orders', batch);
     assert.equal(created.status, 201, JSON.stringify(created.body));
+    // Nine orders within one millisecond (microseconds apart), as a burst produces them.
+    for (const [i, o] of (created.body.orders as { id: string }[]).entries()) {
+      await sys
+        .db('orders')
+        .where({ id: o.id })
+        .update({ created_at: `2026-11-25T10:00:00.000${100 + i * 10}Z` });
+    }
     const seen: string[] = [];
     let cursor: string | null = null;
     for (let page = 0; page < 10; page++) {
@@ -29,7 +36,9 @@ describe('order listing', () => {
     }
     assert.equal(seen.length, 9);
     assert.equal(new Set(seen).size, 9);
-    const all = (await sys.request('GET', `/api/orders?channel=${channel}&limit=50`)).body.orders.map((o: { id: string }) => o.id);
+    const all = (await sys.request('GET', `/api/orders?channel=${channel}&limit=50`)).body.orders.map(
+      (o: { id: string }) => o.id,
+    );
     assert.deepEqual(seen, all);
   });
 
