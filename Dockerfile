@@ -35,6 +35,9 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY migrations ./migrations
 RUN npm run build
+# The web console: React + Vite, static files the API serves at `/`.
+COPY web ./web
+RUN npm run build:web
 
 # ---------------------------------------------------------------------------------------------
 # runtime: no compiler, no dev dependencies, no TypeScript sources; runs as the unprivileged `node` user.
@@ -43,6 +46,7 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/web/dist ./web/dist
 COPY package.json ./
 # The code stays root-owned and read-only to the app; only DATA_DIR (default .data) is writable.
 RUN mkdir -p /app/.data && chown node:node /app/.data

@@ -7,6 +7,7 @@ import { loadConfigOrExit } from './config';
 import { createDb, migrateLatest } from './db/knex';
 import { startEmbeddedPostgres } from './infra/embedded-postgres';
 import { findTemporalCli, startTemporalDevServer } from './infra/temporal-cli';
+import { ensureWebBundle } from './infra/web-bundle';
 import { createLogger } from './logger';
 import { createMetrics } from './metrics';
 import { startApi, startWorker } from './system';
@@ -97,9 +98,17 @@ async function main(): Promise<void> {
       stops.push({ name: 'WMS simulator', stop: sim.close });
       wmsUrl = sim.url;
     }
-    const runtimeConfig = { ...config, WMS_URL: wmsUrl };
+    const runtimeConfig = {
+      ...config,
+      WMS_URL: wmsUrl,
+      ...(temporalUi ? { TEMPORAL_UI_URL: temporalUi } : {}),
+    };
+    // The web console is served from web/dist: built here when missing or older than web/.
+    await ensureWebBundle((line) => log.info(line)).catch((err) =>
+      log.warn({ err }, 'web console build failed: the API runs without it (npm run build:web)'),
+    );
 
-    installWorkerRuntime(config.WORKER_METRICS_PORT);
+    installWorkerRuntime(config.WORKER_METRICS_PORT, log);
     const metrics = createMetrics();
     const worker = await startWorker({ config: runtimeConfig, databaseUrl, temporalAddress, log, metrics });
     stops.push({ name: 'worker', stop: worker.close });
@@ -126,6 +135,7 @@ async function main(): Promise<void> {
     const lines = [
       '',
       `Order Hub is running (started in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
+      `  Console        ${api.url}/  (warehouse: ${api.url}/warehouse)`,
       `  API            ${api.url}/api/orders`,
       `  API docs       ${api.url}/docs  (${api.url}/openapi.json)`,
       ...tokenHint,

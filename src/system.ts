@@ -7,11 +7,13 @@ import { Gauge } from 'prom-client';
 import { accessRoutes } from './api/access-routes';
 import { createApp } from './api/app';
 import { createAuthenticator } from './api/auth';
+import { consoleUi } from './api/console';
 import { channelRoutes, withRawBodies } from './api/channel-routes';
 import { createOrdersService } from './api/orders-service';
 import { reportRoutes } from './api/report-routes';
 import { orderRoutes, type RouteDef } from './api/routes';
 import { ruleRoutes } from './api/rules-routes';
+import { statsRoutes } from './api/stats-routes';
 import { createChannelService } from './channels/service';
 import type { Config } from './config';
 import { createDb, type Db } from './db/knex';
@@ -83,12 +85,14 @@ export async function startApi(opts: {
     ...ruleRoutes({ db }),
     ...accessRoutes({ db, auth }),
     ...reportRoutes({ db }),
+    ...statsRoutes({ db, config }),
   ];
   const app = createApp({
     log,
     metrics,
     auth,
     writesPerMinute: config.RATE_LIMIT_WRITES_PER_MINUTE,
+    consoleUi: consoleUi(),
     routes,
     readiness: [
       { name: 'database', check: async () => void (await db.raw('select 1')) },

@@ -6,9 +6,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { startEmbeddedPostgres } from '../src/infra/embedded-postgres';
+import { ensureWebBundle } from '../src/infra/web-bundle';
 import { freePort } from '../src/infra/ports';
 import { findTemporalCli, startTemporalDevServer } from '../src/infra/temporal-cli';
 import { searchAttributeList } from '../src/workflows/definitions';
+import { findOrInstallChromium } from './helpers/chromium';
 
 const quietLogger = new DefaultLogger('WARN');
 
@@ -42,6 +44,9 @@ async function main(): Promise<void> {
     ...(process.env.TEMPORAL_CLI_PATH ? { explicitPath: process.env.TEMPORAL_CLI_PATH } : {}),
     log: say,
   });
+  // Browser tests need Chromium and a fresh console bundle (built only when missing or stale).
+  const browserTests = files.some((f) => f.includes(`${path.sep}web${path.sep}`));
+  const chromiumPath = browserTests ? findOrInstallChromium(say) : undefined;
   const [pgPort, temporalPort] = [await freePort(), await freePort()];
   const [pg, temporal, bundle] = await Promise.all([
     startEmbeddedPostgres({ dataDir: path.join(work, 'pg'), port: pgPort, persistent: false, fast: true }),
@@ -53,6 +58,7 @@ async function main(): Promise<void> {
       headless: true,
     }),
     bundleWorkflowCode({ workflowsPath: path.join(root, 'src', 'workflows'), logger: quietLogger }),
+    browserTests ? ensureWebBundle(say) : Promise.resolve(),
   ]);
   const bundlePath = path.join(work, 'workflow-bundle.js');
   fs.writeFileSync(bundlePath, bundle.code);
@@ -78,6 +84,7 @@ async function main(): Promise<void> {
             ORDER_HUB_TEST_WORK: work,
             ORDER_HUB_TEST_OUTPUT: outDir,
             TEMPORAL_CLI_PATH: cliPath,
+            ...(chromiumPath ? { CHROMIUM_PATH: chromiumPath } : {}),
           },
         },
       );

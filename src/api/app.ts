@@ -32,6 +32,8 @@ export interface AppDeps {
   auth: Authenticator;
   /** Writes (POST/PATCH/DELETE) one token may send per minute; public writes count per client IP. */
   writesPerMinute: number;
+  /** The web console (static files + SPA fallback), tried after every route and before the 404. */
+  consoleUi?: RequestHandler;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -116,7 +118,15 @@ function docsRoutes(document: () => unknown): RouteDef[] {
   ];
 }
 
-export function createApp({ log, metrics, routes, readiness, auth, writesPerMinute }: AppDeps): Express {
+export function createApp({
+  log,
+  metrics,
+  routes,
+  readiness,
+  auth,
+  writesPerMinute,
+  consoleUi,
+}: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
@@ -237,6 +247,8 @@ export function createApp({ log, metrics, routes, readiness, auth, writesPerMinu
     });
     app[def.method](def.path, ...chain);
   }
+
+  if (consoleUi) app.use(consoleUi);
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
     next(new HttpProblem(404, 'Not found', `no route ${req.method} ${req.path}`));

@@ -1,0 +1,84 @@
+// The console's only way to the API: fetch with the signed-in token; problem+json errors become ApiError.
+const TOKEN_KEY = 'orderhub.token';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const token = {
+  get: () => sessionStorage.getItem(TOKEN_KEY) ?? localStorage.getItem(TOKEN_KEY),
+  set(t: string) {
+    localStorage.setItem(TOKEN_KEY, t);
+  },
+  clear() {
+    localStorage.removeItem(TOKEN_KEY);
+    sessionStorage.removeItem(TOKEN_KEY);
+  },
+};
+
+export async function api<T>(method: string, path: string, body?: unknown, bearer = token.get()): Promise<T> {
+  const res = await fetch(path, {
+    method,
+    headers: {
+      ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  const parsed: unknown = text ? JSON.parse(text) : undefined;
+  if (!res.ok) {
+    const p = parsed as { title?: string; detail?: string } | undefined;
+    throw new ApiError(res.status, p?.detail ?? p?.title ?? `HTTP ${res.status}`);
+  }
+  return parsed as T;
+}
+
+export interface Me {
+  name: string;
+  roles: string[];
+  fulfillers: string[];
+  channels: string[];
+  temporalUi: string;
+  temporalNamespace: string;
+}
+
+export interface OrderView {
+  id: string;
+  workflowId: string;
+  channel: string;
+  externalId: string;
+  status: string;
+  orderedAt: string;
+  customer: { name: string; email?: string; tier?: string };
+  currency: string;
+  totalMinor: number;
+  poNumber: string | null;
+  fulfiller: string | null;
+  carrier: string | null;
+  trackingNumber: string | null;
+  slaBreached: boolean;
+  shippedAt: string | null;
+  lines?: { lineNo: number; sku: string; name: string; qty: number; unitPriceMinor: number }[];
+  workflow?: {
+    step: string;
+    status: string;
+    flags: Record<string, boolean>;
+    route?: {
+      fulfiller: string;
+      carrier: string;
+      reason: string;
+      ruleVersion?: number;
+      matchedRows?: string[];
+    };
+    timeline: { at: string; event: string; detail?: string }[];
+  } | null;
+}
+
+export const hasRole = (me: Me | null, ...roles: string[]) =>
+  Boolean(me?.roles.some((r) => roles.includes(r)));

@@ -1,0 +1,177 @@
+// One order: lines, route and matched rule, the workflow's timeline, audit entries, a link to the
+// workflow in Temporal UI, and (for supervisors only) hold/release with a reason and a confirmation.
+import { useCallback, useEffect, useState } from 'react';
+import { api, hasRole, type Me, type OrderView } from '../api';
+import { useT } from '../i18n';
+import { localTime, money } from '../time';
+
+interface AuditEntry {
+  id: string | number;
+  at?: string;
+  createdAt?: string;
+  actor: string;
+  role: string;
+  action: string;
+  reason?: string | null;
+}
+
+export function OrderPage({ me, id }: { me: Me; id: string }) {
+  const t = useT();
+  const [order, setOrder] = useState<OrderView | null>(null);
+  const [audit, setAudit] = useState<AuditEntry[]>([]);
+  const [error, setError] = useState('');
+  const [pending, setPending] = useState<'hold' | 'release' | null>(null);
+  const [reason, setReason] = useState('');
+  const canOverride = hasRole(me, 'admin', 'supervisor');
+
+  const load = useCallback(async () => {
+    try {
+      const o = await api<OrderView>('GET', `/api/orders/${encodeURIComponent(id)}`);
+      setOrder(o);
+      if (canOverride) {
+        const a = await api<{ entries: AuditEntry[] }>(
+          'GET',
+          `/api/audit?targetType=order&targetId=${encodeURIComponent(o.id)}&limit=50`,
+        );
+        setAudit(a.entries);
+      }
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    }
+  }, [id, canOverride]);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  const act = async () => {
+    if (!pending || !order) return;
+    if (reason.trim().length < 3) {
+      setError(t.reasonRequired);
+      return;
+    }
+    try {
+      await api('POST', `/api/orders/${encodeURIComponent(order.id)}/overrides`, {
+        action: pending,
+        reason: reason.trim(),
+      });
+      setPending(null);
+      setReason('');
+      setError('');
+      await load();
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    }
+  };
+
+  if (!order) return error ? <p className="error">{error}</p> : <p>{t.loading}</p>;
+  const wf = order.workflow;
+  const temporalLink = `${me.temporalUi}/namespaces/${encodeURIComponent(me.temporalNamespace)}/workflows/${encodeURIComponent(order.workflowId)}`;
+  return (
+    <section className="order">
+      <h1>
+        {order.externalId}{' '}
+        <span className="status" data-testid="order-status">
+          {wf?.status ?? order.status}
+        </span>
+      </h1>
+      <p>
+        {order.channel} · {order.customer.name} · {money(order.totalMinor, order.currency)} ·{' '}
+        {localTime(order.orderedAt)}
+        {order.trackingNumber ? ` · ${t.tracking} ${order.trackingNumber} (${order.carrier})` : ''}
+      </p>
+      <p>
+        <a href={temporalLink} target="_blank" rel="noreferrer" data-testid="temporal-link">
+          {t.openInTemporal}
+        </a>
+      </p>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      {canOverride && (
+        <div className="card" data-testid="overrides">
+          <h2>{t.overrides}</h2>
+          {pending ? (
+            <div>
+              <p>{t.confirmPrompt}</p>
+              <label>
+                {t.reason}
+                <input name="reason" value={reason} onChange={(e) => setReason(e.target.value)} />
+              </label>
+              <button type="button" className="primary" onClick={act} data-testid="confirm-override">
+                {t.confirmAction}: {pending === 'hold' ? t.hold : t.release}
+              </button>
+              <button type="button" onClick={() => setPending(null)}>
+                {t.cancel}
+              </button>
+            </div>
+          ) : (
+            <div>
+              <button type="button" onClick={() => setPending('hold')} data-testid="override-hold">
+                {t.hold}
+              </button>
+              <button type="button" onClick={() => setPending('release')} data-testid="override-release">
+                {t.release}
+              </button>
+            </div>
+          )}
+        </div>
+      )}
+      <div className="grid">
+        <div className="card">
+          <h2>{t.route}</h2>
+          {wf?.route ? (
+            <dl>
+              <dt>{t.colFulfiller}</dt>
+              <dd data-testid="route-fulfiller">{wf.route.fulfiller}</dd>
+              <dt>{t.carrier}</dt>
+              <dd>{wf.route.carrier}</dd>
+              <dt>{t.matchedRule}</dt>
+              <dd>
+                {(wf.route.matchedRows ?? []).join(', ')} — {wf.route.reason}
+              </dd>
+              <dt>{t.ruleVersion}</dt>
+              <dd>{wf.route.ruleVersion ?? '–'}</dd>
+            </dl>
+          ) : (
+            <p>{order.fulfiller ?? '–'}</p>
+          )}
+        </div>
+        <div className="card">
+          <h2>{t.lines}</h2>
+          <ul>
+            {order.lines?.map((l) => (
+              <li key={l.lineNo}>
+                {l.qty} × {l.sku} {l.name} · {money(l.unitPriceMinor, order.currency)}
+              </li>
+            ))}
+          </ul>
+        </div>
+      </div>
+      <div className="card">
+        <h2>{t.timeline}</h2>
+        <ol className="timeline" data-testid="timeline">
+          {wf?.timeline.map((e) => (
+            <li key={`${e.at}-${e.event}-${e.detail ?? ''}`}>
+              <time>{localTime(e.at)}</time> <strong>{e.event}</strong> {e.detail}
+            </li>
+          ))}
+        </ol>
+      </div>
+      {canOverride && (
+        <div className="card">
+          <h2>{t.audit}</h2>
+          <ul data-testid="audit">
+            {audit.map((a) => (
+              <li key={a.id}>
+                {localTime(a.at ?? a.createdAt)} · {a.actor} ({a.role}) · {a.action} {a.reason ?? ''}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,15 @@
+// Times arrive in UTC and are shown in the viewer's own zone.
+import { DateTime } from 'luxon';
+
+export const localTime = (iso: string | null | undefined) =>
+  iso ? DateTime.fromISO(iso).toLocal().toFormat('yyyy-LL-dd HH:mm') : '';
+
+export function duration(seconds: number | null | undefined): string {
+  if (seconds == null) return '–';
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+export const money = (minor: number, currency: string) =>
+  new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(minor / 100);
