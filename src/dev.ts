@@ -3,6 +3,7 @@
 // is set, then the worker and the API. Ctrl-C stops everything; data stays under DATA_DIR.
 import fs from 'node:fs';
 import path from 'node:path';
+import { startSampleChannels } from './channels/samples';
 import { loadConfigOrExit } from './config';
 import { createDb, migrateLatest } from './db/knex';
 import { startEmbeddedPostgres } from './infra/embedded-postgres';
@@ -108,6 +109,17 @@ async function main(): Promise<void> {
       log.warn({ err }, 'web console build failed: the API runs without it (npm run build:web)'),
     );
 
+    // Sample channels (partner folder, local Shopify/Amazon servers) on a system without channels.
+    const sampleDb = createDb(databaseUrl);
+    const samples = await startSampleChannels({
+      db: sampleDb,
+      dataDir: config.dataDir,
+      log,
+      ports: { shopify: config.WMS_SIM_PORT + 10, amazon: config.WMS_SIM_PORT + 11 },
+    });
+    await sampleDb.destroy();
+    stops.push({ name: 'sample channel servers', stop: samples.stop });
+
     installWorkerRuntime(config.WORKER_METRICS_PORT, log);
     const metrics = createMetrics();
     const worker = await startWorker({ config: runtimeConfig, databaseUrl, temporalAddress, log, metrics });
@@ -144,6 +156,7 @@ async function main(): Promise<void> {
       `  Temporal UI    ${ui}`,
       `  Temporal gRPC  ${temporalAddress}`,
       `  WMS simulator  ${wmsUrl}/pick-lists`,
+      `  Channels       ${api.url}/api/channels  (drop folders under ${path.join(config.dataDir, 'drop')}${samples.urls.length ? `; sample Shopify/Amazon servers ${samples.urls.join(' ')}` : ''})`,
       `  Data           ${config.DATABASE_URL ? 'DATABASE_URL' : path.join(config.dataDir, 'postgres')}`,
       'Press Ctrl-C to stop.',
       '',

@@ -196,32 +196,56 @@ export function createIngestActivities(deps: ActivityDeps) {
     return path.relative(ch.config.dir, dest);
   }
 
-  /** Takes the oldest settled file of the drop folder and imports it once (by content hash). */
+  /** Takes the oldest settled file of the drop folder that no other run holds and imports it once. */
   async function ingestNextFile(ch: FilesChannel): Promise<PageResult> {
     const ctx = Context.current();
     const { dir, settleMs } = ch.config;
     await fs.mkdir(dir, { recursive: true });
     const entries = await fs.readdir(dir, { withFileTypes: true });
     const now = Date.now();
-    const candidates = (
+    const settled = (
       await Promise.all(
         entries
           .filter((e) => e.isFile() && !IGNORED.test(e.name) && formatOf(e.name, ch.config.format))
-          .map(async (e) => ({ name: e.name, mtime: (await fs.stat(path.join(dir, e.name))).mtimeMs })),
+          .map(async (e) => ({
+            name: e.name,
+            mtime: (await fs.stat(path.join(dir, e.name)).catch(() => undefined))?.mtimeMs,
+          })),
       )
     )
-      .filter((f) => now - f.mtime >= settleMs)
-      .sort((a, b) => a.mtime - b.mtime || a.name.localeCompare(b.name));
+      .filter((f): f is { name: string; mtime: number } => f.mtime !== undefined && now - f.mtime >= settleMs)
+      .sort((a, b) => a.mtime - b.mtime || a.name.localeCompare(b.name))
+      .map((f) => f.name);
     const resume = ctx.info.heartbeatDetails as FileProgress | undefined;
-    const file =
-      resume?.kind === 'file' && candidates.some((c) => c.name === resume.file)
-        ? resume.file
-        : candidates[0]?.name;
-    if (!file) return { next: {}, done: true, stats: emptyStats() };
-    const done = candidates.length <= 1;
-    const full = path.join(dir, file);
+    // A retried attempt goes back to its file first.
+    const candidates =
+      resume?.kind === 'file' && settled.includes(resume.file)
+        ? [resume.file, ...settled.filter((f) => f !== resume.file)]
+        : settled;
+    for (const [i, file] of candidates.entries()) {
+      const result = await ingestFile(
+        ch,
+        file,
+        resume?.kind === 'file' && resume.file === file ? resume : undefined,
+      );
+      if (result !== 'busy') return { next: {}, done: i === candidates.length - 1, stats: result };
+    }
+    return { next: {}, done: true, stats: emptyStats() };
+  }
+
+  /**
+   * Claims the content hash (a lease: a claim older than the heartbeat timeout is a dead attempt's)
+   * and imports the file; `busy` when another run holds it or moved it away meanwhile.
+   */
+  async function ingestFile(
+    ch: FilesChannel,
+    file: string,
+    resume: FileProgress | undefined,
+  ): Promise<IngestStats | 'busy'> {
+    const ctx = Context.current();
+    const full = path.join(ch.config.dir, file);
     const format = formatOf(file, ch.config.format)!;
-    let stats = resume?.file === file ? resume.stats : emptyStats();
+    let stats = resume?.stats ?? emptyStats();
     let hash = '';
     try {
       hash = (await inspectFile(full, format, ch.config.encoding)).hash;
@@ -234,7 +258,6 @@ export function createIngestActivities(deps: ActivityDeps) {
         const before = await db('ingested_files').where({ channel: ch.name, content_hash: hash }).first();
         if (before.status !== 'processing') {
           // The same content again (copied twice, re-uploaded): imported once, this copy is set aside.
-          await db('ingested_files').where({ id: before.id }).increment('duplicates', 1);
           const movedTo =
             before.status === 'processed'
               ? await moveFile(ch, file, 'processed')
@@ -244,13 +267,23 @@ export function createIngestActivities(deps: ActivityDeps) {
                   'failed',
                   `same content as ${before.file_name}, which failed: ${before.reason}`,
                 );
+          await db('ingested_files').where({ id: before.id }).increment('duplicates', 1);
           log.info(
             { channel: ch.name, file, movedTo, firstImport: before.file_name },
             'duplicate file set aside',
           );
-          return { next: {}, done, stats: addStats(emptyStats(), { skipped: 1 }) };
+          return addStats(emptyStats(), { skipped: 1 });
         }
-        // 'processing': an earlier attempt died mid-file; this one carries on (rows are idempotent).
+        // Our own retried attempt carries on; another run's live claim is left alone; a claim older
+        // than the heartbeat timeout belonged to an attempt that died, and is taken over.
+        if (resume?.hash !== hash) {
+          const taken = await db('ingested_files')
+            .where({ id: before.id, status: 'processing' })
+            .andWhere('started_at', '<', db.raw("now() - interval '3 minutes'"))
+            .update({ started_at: db.fn.now(), file_name: file })
+            .returning('id');
+          if (!taken.length) return 'busy';
+        }
       }
       const needed = mappedColumns(ch.config.columns);
       const records = readRecords(full, {
@@ -266,7 +299,7 @@ export function createIngestActivities(deps: ActivityDeps) {
             );
         },
       });
-      const lastDone = resume?.file === file ? resume.lastRow : 0;
+      const lastDone = resume?.lastRow ?? 0;
       let batch: FileOrderPayload['rows'][] = [];
       let rows = 0;
       const flush = async () => {
@@ -275,6 +308,10 @@ export function createIngestActivities(deps: ActivityDeps) {
         const lastRow = batch[batch.length - 1]?.at(-1)?.row ?? 0;
         batch = [];
         ctx.heartbeat({ kind: 'file', file, hash, lastRow, stats } satisfies FileProgress);
+        // The claim stays fresh while this attempt lives (see the lease above).
+        await db('ingested_files')
+          .where({ channel: ch.name, content_hash: hash })
+          .update({ started_at: db.fn.now() });
       };
       for await (const group of groupOrders(records, ch.config)) {
         rows += group.length;
@@ -295,8 +332,10 @@ export function createIngestActivities(deps: ActivityDeps) {
           finished_at: db.fn.now(),
         });
       log.info({ channel: ch.name, file, rows, stats }, 'partner file imported');
-      return { next: {}, done, stats };
+      return stats;
     } catch (err) {
+      // Moved away by another run between listing and reading: not ours any more.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'busy';
       if (!(err instanceof UnreadableFile)) throw err;
       const movedTo = await moveFile(ch, file, 'failed', err.reason);
       if (hash)
@@ -317,7 +356,7 @@ export function createIngestActivities(deps: ActivityDeps) {
           .onConflict(['channel', 'content_hash'])
           .ignore();
       log.warn({ channel: ch.name, file, reason: err.reason }, 'partner file rejected');
-      return { next: {}, done, stats: addStats(emptyStats(), { errors: 1 }) };
+      return addStats(emptyStats(), { errors: 1 });
     }
   }
 

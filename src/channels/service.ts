@@ -183,6 +183,7 @@ export function createChannelService({ db, client, taskQueue, log, metrics }: Ch
     } catch (err) {
       log.warn({ channel: row.name, err: reasonOf(err) }, 'not watching a misconfigured files channel');
     }
+    if (ch && !ch.config.watch) ch = undefined;
     if (current && current.dir === ch?.config.dir) return;
     if (current) {
       watchers.delete(row.name);

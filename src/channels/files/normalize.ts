@@ -29,6 +29,8 @@ export const filesConfigSchema = z.object({
     .default('UTC'),
   /** Amounts written as 1.234,50. */
   decimalComma: z.boolean().default(false),
+  /** Watch the folder and poll as soon as a file lands (off: only the schedule looks, e.g. on NFS). */
+  watch: z.boolean().default(true),
   /** Files younger than this are still being uploaded and wait for the next look. */
   settleMs: z.number().int().min(0).max(600_000).default(2000),
   /** Write shipped orders with tracking numbers to outbox/shipped-<date>.csv. */

@@ -95,6 +95,8 @@ async function withDb<T>(ch: MysqlChannel, what: string, fn: (db: Knex) => Promi
       connectTimeout: ch.config.connectTimeoutMs,
     },
     pool: { min: 0, max: 2 },
+    // Failures reach the activity as errors and Temporal's retry policy; knex need not print them too.
+    log: { warn() {}, error() {}, deprecate() {}, debug() {} },
   });
   try {
     return await fn(db);
