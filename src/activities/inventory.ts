@@ -42,6 +42,32 @@ function groupByFulfiller(
   return [...by.entries()].map(([fulfiller, lines]) => ({ fulfiller, lines }));
 }
 
+/** Marks the allocated quantities reserved on their inventory rows and records the reservations. */
+async function holdStock(
+  trx: Knex.Transaction,
+  orderId: string,
+  allocations: { row: InventoryRow & { fulfiller_code: string }; qty: number }[],
+): Promise<{ fulfiller_code: string; sku: string; qty: number; lot: string }[]> {
+  for (const a of allocations) {
+    await trx('inventory')
+      .where({ id: a.row.id })
+      .increment('reserved', a.qty)
+      .update({ updated_at: trx.fn.now() });
+  }
+  return trx('reservations')
+    .insert(
+      allocations.map((a) => ({
+        order_id: orderId,
+        inventory_id: a.row.id,
+        sku: a.row.sku,
+        fulfiller_code: a.row.fulfiller_code,
+        lot: a.row.lot,
+        qty: a.qty,
+      })),
+    )
+    .returning(['fulfiller_code', 'sku', 'qty', 'lot']);
+}
+
 export async function releaseReservations(trx: Knex.Transaction, orderId: string): Promise<number> {
   const held = await trx('reservations').where({ order_id: orderId, status: 'reserved' }).forUpdate();
   for (const r of held) {
@@ -115,21 +141,10 @@ export function createInventoryActivities({ db }: ActivityDeps) {
         }
         if (short.length) return { ok: false, short };
 
-        for (const a of allocations) {
-          await trx('inventory')
-            .where({ id: a.row.id })
-            .increment('reserved', a.qty)
-            .update({ updated_at: trx.fn.now() });
-        }
-        await trx('reservations').insert(
-          allocations.map((a) => ({
-            order_id: orderId,
-            inventory_id: a.row.id,
-            sku: a.row.sku,
-            fulfiller_code: fulfiller,
-            lot: a.row.lot,
-            qty: a.qty,
-          })),
+        await holdStock(
+          trx,
+          orderId,
+          allocations.map((a) => ({ row: { ...a.row, fulfiller_code: fulfiller }, qty: a.qty })),
         );
         return {
           ok: true,
@@ -211,25 +226,7 @@ export function createInventoryActivities({ db }: ActivityDeps) {
           }
         }
         if (short.length) return { ok: false, short };
-        for (const a of allocations) {
-          await trx('inventory')
-            .where({ id: a.row.id })
-            .increment('reserved', a.qty)
-            .update({ updated_at: trx.fn.now() });
-        }
-        const inserted = await trx('reservations')
-          .insert(
-            allocations.map((a) => ({
-              order_id: orderId,
-              inventory_id: a.row.id,
-              sku: a.row.sku,
-              fulfiller_code: a.row.fulfiller_code,
-              lot: a.row.lot,
-              qty: a.qty,
-            })),
-          )
-          .returning('*');
-        const grouped = groupByFulfiller(inserted);
+        const grouped = groupByFulfiller(await holdStock(trx, orderId, allocations));
         // The preferred fulfiller's shipment first.
         grouped.sort((a, b) => (a.fulfiller === preferred ? -1 : b.fulfiller === preferred ? 1 : 0));
         return { ok: true, allocations: grouped };
