@@ -29,6 +29,22 @@ interface AmazonSim extends Closable {
   addOrder(spec: Record<string, unknown>): void;
 }
 
+/** The sample partner's export (a German reseller): its column names mapped to the order model. */
+export const samplePartnerColumns = {
+  externalId: 'Bestellnr',
+  orderedAt: 'Datum',
+  customerName: 'Kunde',
+  customerEmail: 'E-Mail',
+  line1: 'Strasse',
+  city: 'Ort',
+  postalCode: 'PLZ',
+  country: 'Land',
+  sku: 'Artikel',
+  qty: 'Menge',
+  unitPrice: 'Preis',
+  lineName: 'Bezeichnung',
+};
+
 const root = path.resolve(__dirname, '..', '..');
 
 async function loadSim<T>(file: string): Promise<T | undefined> {
@@ -51,20 +67,7 @@ function sampleRows(dataDir: string, ports: { shopify: number; amazon: number })
         dateFormat: 'dd.MM.yyyy HH:mm',
         zone: 'Europe/Berlin',
         currency: 'EUR',
-        columns: {
-          externalId: 'Bestellnr',
-          orderedAt: 'Datum',
-          customerName: 'Kunde',
-          customerEmail: 'E-Mail',
-          line1: 'Strasse',
-          city: 'Ort',
-          postalCode: 'PLZ',
-          country: 'Land',
-          sku: 'Artikel',
-          qty: 'Menge',
-          unitPrice: 'Preis',
-          lineName: 'Bezeichnung',
-        },
+        columns: samplePartnerColumns,
         retry,
       },
       credentials: {},

@@ -3,6 +3,7 @@
 // the advanced watermark) before the next is fetched; a long pull continues as new to keep history small.
 import { ActivityFailure, continueAsNew, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { IngestStats } from '../channels/ingest';
 import type { PollPosition, RetrySettings } from '../channels/types';
 
 export interface ChannelPollInput {
@@ -13,15 +14,8 @@ export interface ChannelPollInput {
   resume?: { position: PollPosition; stats: PollStats } | undefined;
 }
 
-export interface PollStats {
+export interface PollStats extends IngestStats {
   pages: number;
-  orders: number;
-  stored: number;
-  errors: number;
-  skipped: number;
-  started: number;
-  closed: number;
-  signalled: number;
 }
 
 /** Pages per run before continuing as new (each page is a few events in the history). */

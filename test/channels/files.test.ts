@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import ExcelJS from 'exceljs';
+import { samplePartnerColumns } from '../../src/channels/samples';
 import { env, startTestSystem, type TestSystem, uid, waitFor } from '../helpers/system';
 import {
   createChannel,
@@ -25,20 +26,7 @@ after(async () => {
 });
 
 /** A German reseller's export: semicolons, decimal commas, dd.MM.yyyy HH:mm in Europe/Berlin. */
-const columns = {
-  externalId: 'Bestellnr',
-  orderedAt: 'Datum',
-  customerName: 'Kunde',
-  customerEmail: 'E-Mail',
-  line1: 'Strasse',
-  city: 'Ort',
-  postalCode: 'PLZ',
-  country: 'Land',
-  sku: 'Artikel',
-  qty: 'Menge',
-  unitPrice: 'Preis',
-  lineName: 'Bezeichnung',
-};
+const columns = samplePartnerColumns;
 const header = 'Bestellnr;Datum;Kunde;E-Mail;Strasse;Ort;PLZ;Land;Artikel;Bezeichnung;Menge;Preis';
 
 async function filesChannel(config: Record<string, unknown> = {}) {

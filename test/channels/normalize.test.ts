@@ -13,6 +13,7 @@ import { mysqlConfigSchema } from '../../src/channels/mysql/client';
 import { normalizeMysqlOrder } from '../../src/channels/mysql/normalize';
 import { linesForTotal, orderFromInput, toInstant } from '../../src/channels/normalize-common';
 import { connectors } from '../../src/channels/registry';
+import { samplePartnerColumns } from '../../src/channels/samples';
 import { shopifyConfigSchema } from '../../src/channels/shopify/client';
 import { normalizeShopifyOrder, shopifyOrderId } from '../../src/channels/shopify/normalize';
 import type { Channel } from '../../src/channels/types';
@@ -299,20 +300,7 @@ describe('MySQL and partner-file normalize', () => {
         dateFormat: 'dd.MM.yyyy HH:mm',
         zone: 'Europe/Berlin',
         currency: 'EUR',
-        columns: {
-          externalId: 'Bestellnr',
-          orderedAt: 'Datum',
-          customerName: 'Kunde',
-          customerEmail: 'E-Mail',
-          line1: 'Strasse',
-          city: 'Ort',
-          postalCode: 'PLZ',
-          country: 'Land',
-          sku: 'Artikel',
-          qty: 'Menge',
-          unitPrice: 'Preis',
-          lineName: 'Bezeichnung',
-        },
+        columns: samplePartnerColumns,
       }),
     };
     const [head, ...rows] = text('files/sample-partner.csv').trim().split('\n');
