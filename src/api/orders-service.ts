@@ -35,6 +35,9 @@ export interface CreatedOrder {
   status: string;
 }
 
+/** A user's text matched literally inside LIKE: %, _ and the escape character lose their meaning. */
+export const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
 /** Workers may take a while to pick up a fresh workflow: a few parallel starts keep the API fast. */
 const START_CONCURRENCY = 16;
 
@@ -132,6 +135,9 @@ export function createOrdersService({ db, client, taskQueue, metrics }: OrdersSe
       slaBreached?: boolean;
       from?: string;
       to?: string;
+      /** Part of the customer's name or e-mail, case-insensitive. */
+      customer?: string;
+      poNumber?: string;
       cursor?: string;
       limit: number;
       /** Scope of the caller's token: only these channels / fulfillers. */
@@ -150,6 +156,16 @@ export function createOrdersService({ db, client, taskQueue, metrics }: OrdersSe
       if (filter.slaBreached !== undefined) q.where('sla_breached', filter.slaBreached);
       if (filter.from) q.where('created_at', '>=', filter.from);
       if (filter.to) q.where('created_at', '<', filter.to);
+      if (filter.poNumber) q.where('po_number', filter.poNumber);
+      if (filter.customer) {
+        // Same expressions as the trigram indexes of migration 0006, so they can serve the search.
+        const pattern = `%${escapeLike(filter.customer)}%`;
+        q.where((w) =>
+          w
+            .whereRaw("(customer->>'name') ILIKE ?", [pattern])
+            .orWhereRaw("(customer->>'email') ILIKE ?", [pattern]),
+        );
+      }
       if (filter.cursor) {
         const [at, id] = Buffer.from(filter.cursor, 'base64url').toString().split('|');
         if (!at || !id)
@@ -160,14 +176,19 @@ export function createOrdersService({ db, client, taskQueue, metrics }: OrdersSe
       }
       // The cursor keeps PostgreSQL's microseconds: a JS Date (milliseconds) would skip rows.
       const rows = (await q
-        .select('*', db.raw("to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS cursor_at"))
+        .select(
+          '*',
+          db.raw('to_char(created_at AT TIME ZONE \'UTC\', \'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\') AS cursor_at'),
+        )
         .limit(filter.limit + 1)) as (OrderRow & { cursor_at: string })[];
       const page = rows.slice(0, filter.limit);
       const last = page[page.length - 1];
       return {
         rows: page,
         nextCursor:
-          rows.length > filter.limit && last ? Buffer.from(`${last.cursor_at}|${last.id}`).toString('base64url') : null,
+          rows.length > filter.limit && last
+            ? Buffer.from(`${last.cursor_at}|${last.id}`).toString('base64url')
+            : null,
       };
     },
 

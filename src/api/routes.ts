@@ -105,19 +105,46 @@ export const adjustmentBody = z.object({
   actor: actorField,
 });
 
-export const listOrdersQuery = z.object({
-  status: orderStatusSchema.optional(),
-  channel: z.string().max(40).optional(),
-  fulfiller: z.string().max(40).optional(),
-  slaBreached: z
-    .enum(['true', 'false'])
-    .transform((v) => v === 'true')
-    .optional(),
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
-  cursor: z.string().max(200).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-});
+export const listOrdersQuery = z
+  .object({
+    status: orderStatusSchema.optional(),
+    channel: z.string().max(40).optional(),
+    fulfiller: z.string().max(40).optional(),
+    slaBreached: z
+      .enum(['true', 'false'])
+      .transform((v) => v === 'true')
+      .optional(),
+    from: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .meta({
+        description: 'Created at or after this instant (the console sends the local day start in UTC)',
+      }),
+    to: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .meta({ description: 'Created before this instant (exclusive)' }),
+    customer: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .optional()
+      .meta({ description: "Part of the customer's name or e-mail, case-insensitive" }),
+    poNumber: z
+      .string()
+      .trim()
+      .min(1)
+      .max(64)
+      .optional()
+      .meta({ description: 'The B2B purchase order number, exactly' }),
+    cursor: z.string().max(200).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+  })
+  .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), {
+    message: 'must be later than from',
+    path: ['to'],
+  });
 
 export function orderView(row: OrderRow, lines?: OrderLineRow[]) {
   return {

@@ -55,6 +55,7 @@ export interface OrderView {
   externalId: string;
   status: string;
   orderedAt: string;
+  createdAt: string;
   customer: { name: string; email?: string; tier?: string };
   currency: string;
   totalMinor: number;
