@@ -20,12 +20,11 @@ after(async () => {
 /** Waits until the listed orders are exactly `expected` (any order), then returns them. */
 async function waitForListed(page: Page, expected: string[]): Promise<string[]> {
   const want = [...expected].sort();
-  const handle = await page.waitForFunction((w) => {
-    const listed = [...document.querySelectorAll('[data-testid=orders] tr[data-order]')]
-      .map((r) => r.getAttribute('data-order') ?? '')
-      .sort();
-    return JSON.stringify(listed) === JSON.stringify(w) ? listed : null;
-  }, want);
+  // Evaluated in the page (a string: this tsconfig has no DOM types).
+  const listed = `[...document.querySelectorAll('[data-testid=orders] tr[data-order]')].map((r) => r.getAttribute('data-order')).sort()`;
+  const handle = await page.waitForFunction(
+    `JSON.stringify(${listed}) === ${JSON.stringify(JSON.stringify(want))} && ${listed}`,
+  );
   return (await handle.jsonValue()) as string[];
 }
 

@@ -78,6 +78,7 @@ export interface OrderView {
       matchedRows?: string[];
     };
     timeline: { at: string; event: string; detail?: string }[];
+    approvals?: { role: string; decision: string; actor: string; comment?: string; at: string }[];
   } | null;
 }
 

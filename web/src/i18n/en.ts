@@ -80,6 +80,11 @@ export const en = {
   confirmPrompt: 'Really do this to the order?',
   tracking: 'Tracking number',
   carrier: 'Carrier',
+  approvalTitle: 'Approval (legal and risk)',
+  approve: 'Approve',
+  reject: 'Reject',
+  confirmApprove: 'Approve this order? It goes on once legal and risk have both approved.',
+  confirmReject: 'Reject this order? It will be cancelled.',
   // warehouse
   warehouseTitle: 'Pick lists to ship',
   scanOrder: 'Scan the parcel barcode (order)',

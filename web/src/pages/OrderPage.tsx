@@ -1,5 +1,6 @@
 // One order: lines, route and matched rule, the workflow's timeline, audit entries, a link to the
-// workflow in Temporal UI, and (for supervisors only) hold/release with a reason and a confirmation.
+// workflow in Temporal UI, (for supervisors only) hold/release with a reason and a confirmation, and
+// (for legal and risk, while the order waits for them) approve/reject, likewise.
 import { useCallback, useEffect, useState } from 'react';
 import { api, hasRole, type Me, type OrderView } from '../api';
 import { useT } from '../i18n';
@@ -15,6 +16,105 @@ interface AuditEntry {
   reason?: string | null;
 }
 
+type Decision = 'approve' | 'reject';
+
+/** Approve / Reject for each approval role the token holds that has not decided yet. */
+function Approvals({ me, order, onDecided }: { me: Me; order: OrderView; onDecided(): Promise<void> }) {
+  const t = useT();
+  const [pending, setPending] = useState<{ role: string; decision: Decision } | null>(null);
+  const [reason, setReason] = useState('');
+  const [error, setError] = useState('');
+  const decided = order.workflow?.approvals ?? [];
+  const open = (['legal', 'risk'] as const).filter(
+    (r) => me.roles.includes(r) && !decided.some((a) => a.role === r),
+  );
+  const decide = async () => {
+    if (!pending) return;
+    if (reason.trim().length < 3) {
+      setError(t.reasonRequired);
+      return;
+    }
+    try {
+      await api('POST', `/api/orders/${encodeURIComponent(order.id)}/approvals`, {
+        role: pending.role,
+        decision: pending.decision,
+        comment: reason.trim(),
+      });
+      setPending(null);
+      setReason('');
+      setError('');
+      await onDecided();
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    }
+  };
+  return (
+    <div className="card" data-testid="approvals">
+      <h2>{t.approvalTitle}</h2>
+      <ul>
+        {decided.map((a) => (
+          <li key={a.role} data-testid={`decided-${a.role}`}>
+            {a.role}: {a.decision === 'approve' ? t.approve : t.reject} · {a.actor} · {localTime(a.at)}
+            {a.comment ? ` · ${a.comment}` : ''}
+          </li>
+        ))}
+      </ul>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      {pending ? (
+        <div>
+          <p>
+            {pending.decision === 'approve' ? t.confirmApprove : t.confirmReject} ({pending.role})
+          </p>
+          <label>
+            {t.reason}
+            <input name="approval-reason" value={reason} onChange={(e) => setReason(e.target.value)} />
+          </label>
+          <button
+            type="button"
+            className={pending.decision === 'approve' ? 'primary' : 'danger'}
+            onClick={decide}
+            data-testid="confirm-approval"
+          >
+            {t.confirmAction}: {pending.decision === 'approve' ? t.approve : t.reject}
+          </button>
+          <button
+            type="button"
+            onClick={() => {
+              setPending(null);
+              setError('');
+            }}
+          >
+            {t.cancel}
+          </button>
+        </div>
+      ) : (
+        open.map((role) => (
+          <div key={role}>
+            <button
+              type="button"
+              onClick={() => setPending({ role, decision: 'approve' })}
+              data-testid={`approve-${role}`}
+            >
+              {t.approve} ({role})
+            </button>
+            <button
+              type="button"
+              onClick={() => setPending({ role, decision: 'reject' })}
+              data-testid={`reject-${role}`}
+            >
+              {t.reject} ({role})
+            </button>
+          </div>
+        ))
+      )}
+    </div>
+  );
+}
+
 export function OrderPage({ me, id }: { me: Me; id: string }) {
   const t = useT();
   const [order, setOrder] = useState<OrderView | null>(null);
@@ -23,6 +123,8 @@ export function OrderPage({ me, id }: { me: Me; id: string }) {
   const [pending, setPending] = useState<'hold' | 'release' | null>(null);
   const [reason, setReason] = useState('');
   const canOverride = hasRole(me, 'admin', 'supervisor');
+  // Only legal and risk decide in the console (an admin may still decide through the API).
+  const canApprove = hasRole(me, 'legal', 'risk');
 
   const load = useCallback(async () => {
     try {
@@ -89,6 +191,9 @@ export function OrderPage({ me, id }: { me: Me; id: string }) {
         <p className="error" role="alert">
           {error}
         </p>
+      )}
+      {canApprove && (wf?.status ?? order.status) === 'AWAITING_APPROVAL' && (
+        <Approvals me={me} order={order} onDecided={load} />
       )}
       {canOverride && (
         <div className="card" data-testid="overrides">
