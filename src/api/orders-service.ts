@@ -337,6 +337,76 @@ export function createOrdersService({ db, client, taskQueue, metrics }: OrdersSe
       return { inventory: result, signalled: released };
     },
 
+    /** Stock per (SKU, site), lots summed, keyset-paged in (sku, site) order. */
+    async stockLevels(filter: {
+      sku?: string;
+      site?: string;
+      sites?: string[];
+      cursor?: string;
+      limit: number;
+    }) {
+      const q = db('inventory as i')
+        .leftJoin('skus as s', 's.sku', 'i.sku')
+        .groupBy('i.sku', 'i.fulfiller_code', 's.name')
+        .orderBy([
+          { column: 'i.sku', order: 'asc' },
+          { column: 'i.fulfiller_code', order: 'asc' },
+        ])
+        .select(
+          'i.sku',
+          's.name',
+          'i.fulfiller_code as site',
+          db.raw('sum(i.on_hand)::int AS on_hand'),
+          db.raw('sum(i.reserved)::int AS reserved'),
+          db.raw('count(*)::int AS lots'),
+          db.raw('max(i.updated_at) AS updated_at'),
+        )
+        .limit(filter.limit + 1);
+      if (filter.sku) q.whereRaw('i.sku ILIKE ?', [`%${escapeLike(filter.sku)}%`]);
+      if (filter.site) q.where('i.fulfiller_code', filter.site);
+      if (filter.sites) q.whereIn('i.fulfiller_code', filter.sites);
+      if (filter.cursor) {
+        let after: unknown;
+        try {
+          after = JSON.parse(Buffer.from(filter.cursor, 'base64url').toString());
+        } catch {
+          after = undefined;
+        }
+        if (!Array.isArray(after) || after.length !== 2 || !after.every((v) => typeof v === 'string'))
+          throw new HttpProblem(400, 'Invalid request', 'cursor is not valid', [
+            { path: 'query.cursor', message: 'not a cursor from this API' },
+          ]);
+        q.whereRaw('(i.sku, i.fulfiller_code) > (?, ?)', after);
+      }
+      const rows = (await q) as {
+        sku: string;
+        name: string | null;
+        site: string;
+        on_hand: number;
+        reserved: number;
+        lots: number;
+        updated_at: Date;
+      }[];
+      const page = rows.slice(0, filter.limit);
+      const last = page[page.length - 1];
+      return {
+        stock: page.map((r) => ({
+          sku: r.sku,
+          name: r.name,
+          site: r.site,
+          onHand: r.on_hand,
+          reserved: r.reserved,
+          available: r.on_hand - r.reserved,
+          lots: r.lots,
+          updatedAt: r.updated_at.toISOString(),
+        })),
+        nextCursor:
+          rows.length > filter.limit && last
+            ? Buffer.from(JSON.stringify([last.sku, last.site])).toString('base64url')
+            : null,
+      };
+    },
+
     async portal(token: string) {
       const row = await db<OrderRow>('orders').where({ portal_token: token }).first();
       if (!row) throw new HttpProblem(404, 'Not found', 'no order behind this link');

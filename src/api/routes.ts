@@ -114,12 +114,9 @@ export const listOrdersQuery = z
       .enum(['true', 'false'])
       .transform((v) => v === 'true')
       .optional(),
-    from: z.iso
-      .datetime({ offset: true })
-      .optional()
-      .meta({
-        description: 'Created at or after this instant (the console sends the local day start in UTC)',
-      }),
+    from: z.iso.datetime({ offset: true }).optional().meta({
+      description: 'Created at or after this instant (the console sends the local day start in UTC)',
+    }),
     to: z.iso
       .datetime({ offset: true })
       .optional()
@@ -145,6 +142,24 @@ export const listOrdersQuery = z
     message: 'must be later than from',
     path: ['to'],
   });
+
+export const stockLevelsQuery = z.object({
+  sku: z.string().trim().min(1).max(64).optional().meta({ description: 'Part of the SKU, any case' }),
+  site: z.string().trim().min(1).max(40).optional().meta({ description: 'Fulfiller (site) code, exactly' }),
+  cursor: z.string().max(400).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+export const stockLevelSchema = z.object({
+  sku: z.string(),
+  name: z.string().nullable(),
+  site: z.string(),
+  onHand: z.number().int(),
+  reserved: z.number().int(),
+  available: z.number().int(),
+  lots: z.number().int(),
+  updatedAt: z.string(),
+});
 
 export function orderView(row: OrderRow, lines?: OrderLineRow[]) {
   return {
@@ -333,6 +348,24 @@ export function orderRoutes(orders: OrdersService): RouteDef[] {
       async handler({ body, requestId, actor, role, principal }) {
         assertFulfillerScope(principal, body.fulfiller, 'the stock');
         return { status: 201, body: await orders.adjustInventory({ ...body, actor, role, requestId }) };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/inventory',
+      summary: 'Stock per SKU and site (lots summed): on hand, reserved, available; by SKU then site',
+      roles: ['admin', 'supervisor', 'ops', 'warehouse'],
+      query: stockLevelsQuery,
+      response: z.object({ stock: z.array(stockLevelSchema), nextCursor: z.string().nullable() }),
+      async handler({ query, principal }) {
+        if (query.site) assertFulfillerScope(principal, query.site, 'the site filter');
+        // A warehouse token sees only its own sites' stock.
+        return {
+          body: await orders.stockLevels({
+            ...query,
+            ...(principal.fulfillers.length ? { sites: principal.fulfillers } : {}),
+          }),
+        };
       },
     }),
     route({

@@ -1,5 +1,6 @@
-// Stock adjustments (a positive delta releases orders waiting on that SKU) and ingest-error triage:
-// rows that did not become orders, with their raw row to correct and retry.
+// Stock per SKU and site, stock adjustments (a positive delta releases orders waiting on that SKU;
+// the table reloads after each) and ingest-error triage: rows that did not become orders, with their
+// raw row to correct and retry.
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { api, hasRole, type Me } from '../api';
 import { useT } from '../i18n';
@@ -16,7 +17,139 @@ interface IngestError {
   retries: number;
 }
 
-function Adjustment() {
+interface StockLevel {
+  sku: string;
+  name: string | null;
+  site: string;
+  onHand: number;
+  reserved: number;
+  available: number;
+  lots: number;
+  updatedAt: string;
+}
+
+function stockQuery(filters: { sku: string; site: string }, cursor?: string | null): URLSearchParams {
+  const q = new URLSearchParams({ limit: '100' });
+  if (filters.sku.trim()) q.set('sku', filters.sku.trim());
+  if (filters.site.trim()) q.set('site', filters.site.trim());
+  if (cursor) q.set('cursor', cursor);
+  return q;
+}
+
+/** On hand / reserved / available per SKU and site; `reloads` changes after every adjustment. */
+function StockLevels({ reloads }: { reloads: number }) {
+  const t = useT();
+  const [filters, setFilters] = useState({ sku: '', site: '' });
+  const [stock, setStock] = useState<StockLevel[] | null>(null);
+  const [nextCursor, setNextCursor] = useState<string | null>(null);
+  const [refreshes, setRefreshes] = useState(0);
+  const [error, setError] = useState('');
+  useEffect(() => {
+    // Typing fires a request per key: only the latest filters' answer may land.
+    let current = true;
+    void [reloads, refreshes]; // read again after an adjustment or a Refresh click
+    api<{ stock: StockLevel[]; nextCursor: string | null }>('GET', `/api/inventory?${stockQuery(filters)}`)
+      .then((r) => {
+        if (!current) return;
+        setStock(r.stock);
+        setNextCursor(r.nextCursor);
+        setError('');
+      })
+      .catch((e: Error) => current && setError(e.message));
+    return () => {
+      current = false;
+    };
+  }, [filters, reloads, refreshes]);
+  const loadMore = () =>
+    api<{ stock: StockLevel[]; nextCursor: string | null }>(
+      'GET',
+      `/api/inventory?${stockQuery(filters, nextCursor)}`,
+    )
+      .then((r) => {
+        setStock((before) => [...(before ?? []), ...r.stock]);
+        setNextCursor(r.nextCursor);
+      })
+      .catch((e: Error) => setError(e.message));
+  return (
+    <div className="card" data-testid="stock-levels">
+      <h2>{t.stockLevels}</h2>
+      <div className="filters">
+        <label>
+          SKU
+          <input
+            name="stock-sku"
+            value={filters.sku}
+            onChange={(e) => setFilters({ ...filters, sku: e.target.value })}
+          />
+        </label>
+        <label>
+          {t.site}
+          <input
+            name="stock-site"
+            value={filters.site}
+            onChange={(e) => setFilters({ ...filters, site: e.target.value })}
+          />
+        </label>
+        <button type="button" onClick={() => setRefreshes((n) => n + 1)} data-testid="stock-refresh">
+          {t.refresh}
+        </button>
+      </div>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      {stock === null ? (
+        <p>{t.loading}</p>
+      ) : stock.length === 0 ? (
+        <p data-testid="no-stock">{t.none}</p>
+      ) : (
+        <div className="scroll">
+          <table className="list">
+            <thead>
+              <tr>
+                <th>SKU</th>
+                <th>{t.site}</th>
+                <th className="num">{t.onHand}</th>
+                <th className="num">{t.reserved}</th>
+                <th className="num">{t.available}</th>
+                <th>{t.updatedAt}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {stock.map((s) => (
+                <tr key={`${s.sku}@${s.site}`} data-stock={`${s.sku}@${s.site}`}>
+                  <td>
+                    {s.sku}
+                    {s.name && s.name !== s.sku ? <small className="muted"> {s.name}</small> : null}
+                  </td>
+                  <td>{s.site}</td>
+                  <td className="num" data-col="onHand">
+                    {s.onHand}
+                  </td>
+                  <td className="num" data-col="reserved">
+                    {s.reserved}
+                  </td>
+                  <td className={`num${s.available === 0 ? ' error' : ''}`} data-col="available">
+                    {s.available}
+                  </td>
+                  <td>{localTime(s.updatedAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {nextCursor && (
+        <button type="button" onClick={loadMore}>
+          {t.loadMore}
+        </button>
+      )}
+    </div>
+  );
+}
+
+function Adjustment({ onAdjusted }: { onAdjusted(): void }) {
   const t = useT();
   const [form, setForm] = useState({ sku: '', fulfiller: '', delta: '', reason: '' });
   const [message, setMessage] = useState('');
@@ -34,6 +167,7 @@ function Adjustment() {
         `${t.adjusted}: ${form.sku} ${Number(form.delta) > 0 ? '+' : ''}${form.delta} @ ${form.fulfiller}`,
       );
       setError('');
+      onAdjusted();
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
     }
@@ -134,11 +268,14 @@ function IngestErrors() {
 
 export function Inventory({ me }: { me: Me }) {
   const t = useT();
+  const [adjustments, setAdjustments] = useState(0);
+  const stockRoles = hasRole(me, 'admin', 'supervisor', 'ops', 'warehouse');
   return (
     <section>
       <h1>{t.navInventory}</h1>
+      {stockRoles && <StockLevels reloads={adjustments} />}
       <div className="grid">
-        {hasRole(me, 'admin', 'supervisor', 'ops', 'warehouse') && <Adjustment />}
+        {stockRoles && <Adjustment onAdjusted={() => setAdjustments((n) => n + 1)} />}
         {hasRole(me, 'admin', 'supervisor', 'ops') && <IngestErrors />}
       </div>
     </section>
