@@ -20,6 +20,7 @@ import { createDb, type Db } from './db/knex';
 import { ensureToken } from './db/tokens';
 import { createMailer } from './infra/mailer';
 import type { Logger } from './logger';
+import { contextualLogger } from './logging/context';
 import { createMetrics, type Metrics } from './metrics';
 import { connectClient } from './temporal/connection';
 import { connectWorker, createOrderWorker } from './worker-factory';
@@ -49,7 +50,14 @@ export async function startApi(opts: {
   const db = createDb(opts.databaseUrl, { poolMax: config.DB_POOL_MAX });
   const client = await connectClient({ address: opts.temporalAddress, namespace: config.TEMPORAL_NAMESPACE });
   const orders = createOrdersService({ db, client, taskQueue: config.TEMPORAL_TASK_QUEUE, metrics });
-  const channels = createChannelService({ db, client, taskQueue: config.TEMPORAL_TASK_QUEUE, log, metrics });
+  // Webhook and retry lines carry the request id of the call that caused them.
+  const channels = createChannelService({
+    db,
+    client,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    log: contextualLogger(log),
+    metrics,
+  });
   const auth = createAuthenticator({ db, log });
   if (config.ORDER_HUB_BOOTSTRAP_ADMIN_TOKEN) {
     const outcome = await ensureToken(

@@ -1,4 +1,6 @@
-// Builds the order worker: activities with their dependencies, the workflow bundle, tuned slots.
+// Builds the order worker: activities with their dependencies, the workflow bundle, tuned slots,
+// and the interceptors that carry request id, order and channel into every workflow and activity log line.
+import fs from 'node:fs';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
 import type { ChannelFetcher } from './activities/orders';
@@ -6,7 +8,14 @@ import type { Config } from './config';
 import type { Db } from './db/knex';
 import type { Mailer } from './infra/mailer';
 import type { Logger } from './logger';
+import { contextualLogger } from './logging/context';
 import type { Metrics } from './metrics';
+import {
+  activityLogContext,
+  clientInterceptors,
+  workflowInterceptorMarker,
+  workflowInterceptorModules,
+} from './temporal/interceptors';
 
 export interface WorkerDeps {
   config: Config;
@@ -24,6 +33,12 @@ export interface WorkerDeps {
 export async function createOrderWorker(deps: WorkerDeps): Promise<Worker> {
   const { config } = deps;
   const bundlePath = deps.workflowBundlePath ?? process.env.ORDER_HUB_WORKFLOW_BUNDLE;
+  if (bundlePath && !fs.readFileSync(bundlePath, 'utf8').includes(workflowInterceptorMarker))
+    deps.log.warn(
+      { bundlePath },
+      'the workflow bundle was built without the log-context interceptors (workflowInterceptorModules): ' +
+        'workflow and activity log lines will not carry requestId and orderId',
+    );
   return Worker.create({
     connection: deps.connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -31,8 +46,15 @@ export async function createOrderWorker(deps: WorkerDeps): Promise<Worker> {
     ...(bundlePath
       ? { workflowBundle: { codePath: bundlePath } }
       : { workflowsPath: require.resolve('./workflows') }),
+    interceptors: {
+      ...(bundlePath ? {} : { workflowModules: workflowInterceptorModules }),
+      activity: [activityLogContext],
+      // The client activities use (ingestion starts orders from activities).
+      client: clientInterceptors(),
+    },
     activities: createActivities(
-      { db: deps.db, config, mailer: deps.mailer, log: deps.log, metrics: deps.metrics },
+      // Activities log with the fields of the activity that calls them (see logging/context.ts).
+      { db: deps.db, config, mailer: deps.mailer, log: contextualLogger(deps.log), metrics: deps.metrics },
       { fetchers: deps.fetchers ?? {} },
     ),
     maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,

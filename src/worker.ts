@@ -6,19 +6,19 @@ import { loadConfigOrExit } from './config';
 import { createDb } from './db/knex';
 import { createMailer } from './infra/mailer';
 import { createLogger, type Logger } from './logger';
+import { sdkLogger } from './logging/sdk';
 import { createMetrics } from './metrics';
 import { connectClient, ensureSearchAttributes } from './temporal/connection';
 import { connectWorker, createOrderWorker } from './worker-factory';
 
-/** Temporal SDK metrics go to their own Prometheus exporter; must run before any connection. */
 /**
  * Once per process, before any connection: the Temporal SDK's logs go to our pino logger as JSON
- * lines carrying workflowId, runId, activity and task queue; SDK metrics get a Prometheus exporter.
+ * lines (at its level) carrying workflowId, runId, activity and task queue plus the order, channel
+ * and request id the interceptors add; SDK metrics get a Prometheus exporter.
  */
 export function installWorkerRuntime(metricsPort: number, log?: Logger): void {
-  const levels = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
   Runtime.install({
-    logger: new DefaultLogger('WARN', log ? (e) => log[levels[e.level]]({ ...e.meta, sdk: true }, e.message) : undefined),
+    logger: log ? sdkLogger(log) : new DefaultLogger('WARN'),
     ...(metricsPort
       ? {
           telemetryOptions: {

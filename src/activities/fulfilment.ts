@@ -69,6 +69,10 @@ export function createFulfilmentActivities(deps: ActivityDeps) {
         const seconds = DateTime.now().diff(DateTime.fromJSDate(order.created_at), 'seconds').seconds;
         metrics.stageDuration.observe({ stage: 'received_to_picklist' }, Math.max(0, seconds));
       }
+      deps.log.info(
+        { pickListId: req.pickListId, fulfiller: req.fulfiller, wmsStatus: result.status },
+        'pick list pushed',
+      );
       return { pickListId: req.pickListId, status: result.status };
     },
 

@@ -33,6 +33,7 @@ import {
 import type { Channel, PollPosition } from '../channels/types';
 import type { OrderRow } from '../db/orders';
 import type { Order } from '../domain/order';
+import { withBatchId } from '../logging/context';
 import type { OrderWorkflowInput } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
 import type { FetchResult } from './orders';
@@ -151,6 +152,11 @@ interface FileProgress {
 const BATCH = 200;
 const IGNORED = /^\.|\.(part|tmp|filepart|crdownload|error\.txt)$/i;
 
+/** The correlation id of the orders a channel poll starts (pages or a file): the poll run. */
+function pollIdOf(ctx: Context): string {
+  return `poll:${ctx.info.workflowExecution?.workflowId ?? ctx.info.activityId}`;
+}
+
 function stamp(): string {
   return DateTime.utc().toFormat("yyyyLLdd'T'HHmmss");
 }
@@ -183,7 +189,9 @@ export function createIngestActivities(deps: ActivityDeps) {
       errorSource: file,
       recordRepeatedErrors: true,
     });
-    const started = await startIncoming(ctx.client, ctx.info.taskQueue, ch.name, 'file', todo);
+    const started = await withBatchId(pollIdOf(ctx), () =>
+      startIncoming(ctx.client, ctx.info.taskQueue, ch.name, 'file', todo),
+    );
     return addStats(stats, started);
   }
 
@@ -395,14 +403,10 @@ export function createIngestActivities(deps: ActivityDeps) {
         ctx.heartbeat(progress);
       }
       const p = progress;
-      const started = await startIncoming(
-        ctx.client,
-        ctx.info.taskQueue,
-        ch.name,
-        'poll',
-        p.todo,
-        p.started,
-        (n) => ctx.heartbeat({ ...p, started: n }),
+      const started = await withBatchId(pollIdOf(ctx), () =>
+        startIncoming(ctx.client, ctx.info.taskQueue, ch.name, 'poll', p.todo, p.started, (n) =>
+          ctx.heartbeat({ ...p, started: n }),
+        ),
       );
       return { next: p.next, done: p.done, stats: addStats(p.stats, started) };
     },

@@ -9,6 +9,7 @@ import {
   type OrderStatus,
   orderInputSchema,
 } from '../domain/order';
+import { addLogFields } from '../logging/context';
 import type { OrderWorkflowInput, RouteDecision } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
 import type { ChannelOrderSources } from './ingest';
@@ -45,7 +46,10 @@ export function createOrderActivities(
       const existing = await db('orders')
         .where({ channel: input.channel, external_id: input.externalId })
         .first('id');
-      if (existing) return { complete: true, detail: 'order already stored' };
+      if (existing) {
+        addLogFields({ orderId: existing.id });
+        return { complete: true, detail: 'order already stored' };
+      }
       const raw = await db('raw_orders')
         .where({ channel: input.channel, external_id: input.externalId })
         .first('id');
@@ -88,7 +92,10 @@ export function createOrderActivities(
         if (stored.created) metrics.ordersReceived.inc({ channel: input.channel });
         row = stored.row;
       }
+      // From here on this activity's log lines name the order.
+      addLogFields({ orderId: row.id });
       const facts = factsOf(row, await orderLines(db, row.id));
+      deps.log.info({ lines: facts.lines.length, currency: facts.currency }, 'order normalized');
       return {
         facts,
         policy: {

@@ -13,6 +13,7 @@ import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import swaggerUi from 'swagger-ui-dist';
 import { type Logger, loggableUrl } from '../logger';
+import { runWithLogFields } from '../logging/context';
 import type { Metrics } from '../metrics';
 import { type Authenticator, actingRole, anonymous, forbidden, type Principal } from './auth';
 import { docsPage, openApiDocument } from './openapi';
@@ -34,6 +35,17 @@ export interface AppDeps {
   writesPerMinute: number;
   /** The web console (static files + SPA fallback), tried after every route and before the 404. */
   consoleUi?: RequestHandler;
+}
+
+/** Health, readiness and metrics requests: logged at debug level only. */
+const QUIET_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
+
+/**
+ * The caller's X-Request-Id when it is a sane token (it lands in every log line and in workflow
+ * headers: 1-100 characters of letters, digits, `.`, `_`, `-`, `:`), else a fresh UUID.
+ */
+export function requestIdOf(incoming: string | undefined): string {
+  return incoming && /^[\w.:-]{1,100}$/.test(incoming) ? incoming : crypto.randomUUID();
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -133,9 +145,11 @@ export function createApp({
   app.use(helmet({ contentSecurityPolicy: false }));
 
   app.use((req: Request, res: Response, next: NextFunction) => {
-    const incoming = req.header('x-request-id');
-    const requestId = incoming && /^[\w.-]{1,100}$/.test(incoming) ? incoming : crypto.randomUUID();
+    const requestId = requestIdOf(req.header('x-request-id'));
     res.locals.requestId = requestId;
+    // Every line about this request carries its id (the problem handler and handlers use this one).
+    const requestLog = log.child({ requestId });
+    res.locals.log = requestLog;
     res.setHeader('x-request-id', requestId);
     const started = process.hrtime.bigint();
     res.on('finish', () => {
@@ -145,22 +159,17 @@ export function createApp({
         { method: req.method, route: routePath, status: String(res.statusCode) },
         seconds,
       );
-      if (res.statusCode >= 500)
-        log.warn(
-          { requestId, method: req.method, url: loggableUrl(req.originalUrl), status: res.statusCode },
-          'request failed',
-        );
-      else
-        log.debug(
-          {
-            requestId,
-            method: req.method,
-            url: loggableUrl(req.originalUrl),
-            status: res.statusCode,
-            seconds,
-          },
-          'request',
-        );
+      const line = {
+        method: req.method,
+        route: routePath,
+        url: loggableUrl(req.originalUrl),
+        status: res.statusCode,
+        durationMs: Math.round(seconds * 1e4) / 10,
+      };
+      if (res.statusCode >= 500) requestLog.warn(line, 'request failed');
+      // Probes and scrapes come every few seconds: kept out of the info-level access log.
+      else if (QUIET_ROUTES.has(routePath)) requestLog.debug(line, 'request');
+      else requestLog.info(line, 'request');
     });
     next();
   });
@@ -229,17 +238,20 @@ export function createApp({
         if (!body.success) throw validationProblem(body.error, 'body');
         // Who acts is the token's identity, never what the request claims.
         const principal = (res.locals.principal as Principal | undefined) ?? anonymous;
-        const result = await def.handler({
-          body: body.data,
-          query: query.data,
-          params: params.data,
-          req,
-          res,
-          requestId: res.locals.requestId as string,
-          actor: principal.name,
-          principal,
-          role: actingRole(principal, def.roles),
-        });
+        // Workflows started by the handler carry the request id (temporal/interceptors.ts).
+        const result = await runWithLogFields({ requestId: res.locals.requestId as string }, () =>
+          def.handler({
+            body: body.data,
+            query: query.data,
+            params: params.data,
+            req,
+            res,
+            requestId: res.locals.requestId as string,
+            actor: principal.name,
+            principal,
+            role: actingRole(principal, def.roles),
+          }),
+        );
         if (result && !res.headersSent) res.status(result.status ?? 200).json(result.body);
       } catch (err) {
         next(err);

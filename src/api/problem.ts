@@ -39,12 +39,14 @@ export function validationProblem(err: ZodError, where: 'body' | 'query' | 'para
   );
 }
 
-export function problemHandler(log: Logger): ErrorRequestHandler {
+export function problemHandler(baseLog: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const requestId = res.locals.requestId as string | undefined;
+    // The request's own logger (app.ts) already names the request id.
+    const log = (res.locals.log as Logger | undefined) ?? baseLog.child({ requestId });
     if (res.headersSent) {
       // A streamed answer (CSV) failed half-way: the client sees a cut connection, never a half report.
-      log.error({ err, requestId, method: req.method }, 'failed after the response started');
+      log.error({ err, method: req.method }, 'failed after the response started');
       res.destroy();
       return;
     }
@@ -59,7 +61,7 @@ export function problemHandler(log: Logger): ErrorRequestHandler {
       ]);
     else {
       // Unknown errors are logged in full and answered without internals (no stack, no SQL).
-      log.error({ err, requestId, method: req.method, url: loggableUrl(req.originalUrl) }, 'unhandled error');
+      log.error({ err, method: req.method, url: loggableUrl(req.originalUrl) }, 'unhandled error');
       problem = new HttpProblem(
         500,
         'Internal error',

@@ -398,6 +398,7 @@ export function createChannelService({ db, client, taskQueue, log, metrics }: Ch
         recordRepeatedErrors: true,
       });
       await startIncoming(client, taskQueue, ch.name, 'webhook', todo);
+      log.info({ channel: ch.name, externalId, webhookId, topic, stats }, 'webhook order ingested');
       await db('webhook_receipts')
         .where({ webhook_id: webhookId })
         .update({ processed_at: db.fn.now(), external_id: externalId || null });

@@ -3,10 +3,12 @@ import { Client, Connection } from '@temporalio/client';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import type { Logger } from '../logger';
 import { searchAttributeList } from '../workflows/definitions';
+import { clientInterceptors } from './interceptors';
 
+/** A client whose workflow starts carry the current request id (see interceptors.ts). */
 export async function connectClient(opts: { address: string; namespace: string }): Promise<Client> {
   const connection = await Connection.connect({ address: opts.address });
-  return new Client({ connection, namespace: opts.namespace });
+  return new Client({ connection, namespace: opts.namespace, interceptors: clientInterceptors() });
 }
 
 /**

@@ -9,7 +9,8 @@ import type { Role } from '../../src/api/roles';
 import { type Config, loadConfig } from '../../src/config';
 import { createDb, type Db, migrateLatest } from '../../src/db/knex';
 import { issueToken } from '../../src/db/tokens';
-import { createLogger } from '../../src/logger';
+import { createLogger, type Logger } from '../../src/logger';
+import { writeSdkEntry } from '../../src/logging/sdk';
 import { type RunningApi, type RunningWorker, startApi, startWorker } from '../../src/system';
 import { startWmsSimulator, type WmsSimulator } from '../../src/wms-sim/simulator';
 
@@ -30,8 +31,18 @@ function required(name: string): string {
   return v;
 }
 
-// The SDK's own logs: errors only, the suite's output stays readable.
-Runtime.install({ logger: new DefaultLogger('ERROR') });
+/** Each running system's logger by task queue: the SDK's entries of its workflows and activities go there. */
+const sdkLogTargets = new Map<string, Logger>();
+const consoleErrors = new DefaultLogger('ERROR');
+// The SDK's own logs: into the log file of the system they belong to (as the worker writes them in
+// production, see src/logging/sdk.ts); on the console errors only, the suite's output stays readable.
+Runtime.install({
+  logger: new DefaultLogger('TRACE', (entry) => {
+    const target = sdkLogTargets.get(String(entry.meta?.taskQueue));
+    if (target?.isLevelEnabled(entry.level.toLowerCase())) writeSdkEntry(target, entry);
+    if (entry.level === 'ERROR') consoleErrors.log(entry.level, entry.message, entry.meta);
+  }),
+});
 
 export const uid = (prefix = 't') => `${prefix}${crypto.randomBytes(5).toString('hex')}`;
 
@@ -125,7 +136,12 @@ export interface TestSystem {
 
 export async function startTestSystem(
   overrides: Record<string, string> = {},
-  opts: { worker?: boolean; seed?: (db: Db) => Promise<void> } = {},
+  opts: {
+    worker?: boolean;
+    seed?: (db: Db) => Promise<void>;
+    /** A workflow bundle other than the run's (e.g. one built with the log-context interceptors). */
+    workflowBundlePath?: string;
+  } = {},
 ): Promise<TestSystem> {
   const database = await freshDatabase();
   await migrateLatest(database.db);
@@ -152,6 +168,7 @@ export async function startTestSystem(
     name: taskQueue,
     destination: logFile,
   });
+  sdkLogTargets.set(taskQueue, sysLog);
   const testBy = { actor: 'test-harness', role: 'admin' };
   const adminToken = (await issueToken(database.db, { name: 'test-admin', roles: ['admin'] }, testBy)).token;
   const tokens = new Map<string, Promise<string>>();
@@ -180,7 +197,7 @@ export async function startTestSystem(
         databaseUrl: database.url,
         temporalAddress: env.temporal,
         log: sysLog,
-        workflowBundlePath: env.bundle,
+        workflowBundlePath: opts.workflowBundlePath ?? env.bundle,
       });
       sys.worker = w;
       return w;
@@ -230,6 +247,7 @@ export async function startTestSystem(
       await api.close();
       await Promise.all([wms.close(), smtp.close()]);
       await database.drop();
+      sdkLogTargets.delete(taskQueue);
     },
   };
   if (opts.worker !== false) await sys.startWorker();
