@@ -17,7 +17,9 @@ export function CameraScanner({ onCode, onClose }: { onCode(code: string): void;
       .then(async ({ BrowserMultiFormatReader }) => {
         if (cancelled || !video.current) return;
         const reader = new BrowserMultiFormatReader();
-        const controls = await reader.decodeFromVideoDevice(undefined, video.current, (result, _err, c) => {
+        // A phone's back camera faces the parcel; `ideal` still takes the only camera a laptop has.
+        const constraints = { video: { facingMode: { ideal: 'environment' } }, audio: false };
+        const controls = await reader.decodeFromConstraints(constraints, video.current, (result, _err, c) => {
           if (!result) return;
           c.stop();
           onCodeRef.current(result.getText());
