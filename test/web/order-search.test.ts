@@ -82,6 +82,12 @@ describe('orders page search', () => {
 
     await page.fill('input[name=customer]', `${tag}-nobody`);
     await page.getByTestId('no-orders').waitFor();
+
+    // The new filters speak Chinese too.
+    await page.getByRole('button', { name: '中文' }).click();
+    await page.getByText('客户（姓名或邮箱）').waitFor();
+    await page.getByText('采购单号').waitFor();
+    await page.getByTestId('no-orders').getByText('没有符合条件的订单').waitFor();
     await page.context().close();
   });
 });
