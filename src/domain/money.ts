@@ -5,10 +5,26 @@ export function isCurrency(code: string): boolean {
   return knownCurrencies.has(code);
 }
 
+const digitsOf = new Map<string, number>();
 export function minorUnitDigits(currency: string): number {
-  return (
-    new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2
-  );
+  let digits = digitsOf.get(currency);
+  if (digits === undefined) {
+    digits = currencyFormat(currency).resolvedOptions().maximumFractionDigits ?? 2;
+    digitsOf.set(currency, digits);
+  }
+  return digits;
+}
+
+/** One formatter per currency: building an Intl.NumberFormat costs more than normalizing an order. */
+const formats = new Map<string, Intl.NumberFormat>();
+function currencyFormat(currency: string): Intl.NumberFormat {
+  let format = formats.get(currency);
+  if (!format) {
+    // Throws RangeError for a code that is no currency: nothing is cached for it.
+    format = new Intl.NumberFormat('en', { style: 'currency', currency });
+    formats.set(currency, format);
+  }
+  return format;
 }
 
 /** "12.34" in USD → 1234; "1200" in JPY → 1200. Rejects more decimals than the currency has. */
@@ -26,7 +42,7 @@ export function toMinorUnits(amount: string | number, currency: string): number 
 
 export function formatMinor(minor: number, currency: string): string {
   const digits = minorUnitDigits(currency);
-  return new Intl.NumberFormat('en', { style: 'currency', currency }).format(minor / 10 ** digits);
+  return currencyFormat(currency).format(minor / 10 ** digits);
 }
 
 /** 1234 in USD → "12.34"; 1200 in JPY → "1200": a plain decimal for CSV and spreadsheets. */

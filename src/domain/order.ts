@@ -5,8 +5,15 @@ import { isCurrency } from './money';
 
 const regionNames = new Intl.DisplayNames(['en'], { type: 'region' });
 /** ICU knows every assigned ISO 3166-1 alpha-2 code; it echoes unknown ones back. */
+const countryCodes = new Map<string, boolean>();
 export function isCountryCode(code: string): boolean {
-  return /^[A-Z]{2}$/.test(code) && regionNames.of(code) !== code;
+  if (!/^[A-Z]{2}$/.test(code)) return false;
+  let known = countryCodes.get(code);
+  if (known === undefined) {
+    known = regionNames.of(code) !== code;
+    countryCodes.set(code, known);
+  }
+  return known;
 }
 
 export const CHANNEL_PATTERN = /^[a-z0-9][a-z0-9_-]{0,39}$/;
