@@ -32,6 +32,8 @@ export async function startWmsSimulator(opts: { port?: number; host?: string } =
   const app = express();
   app.use(express.json({ limit: '1mb' }));
   const pickLists = new Map<string, PickList>();
+  /** Idempotency key → pick list id: a repeated push is recognised without scanning every list. */
+  const byKey = new Map<string, string>();
   const requests: WmsSimulator['requests'] = [];
   const listeners = new Set<(p: PickList) => void>();
   let failures: { count: number; status: number; onlySku?: string } = { count: 0, status: 503 };
@@ -62,8 +64,8 @@ export async function startWmsSimulator(opts: { port?: number; host?: string } =
     if (!body?.pickListId || !Array.isArray(body.lines) || !body.fulfiller) {
       return reply(422, { error: 'pickListId, fulfiller and lines are required' });
     }
-    const existing = [...pickLists.values()].find((p) => p.idempotencyKey === key);
-    if (existing) return reply(409, { error: 'already received', pickListId: existing.pickListId });
+    const existing = byKey.get(key);
+    if (existing) return reply(409, { error: 'already received', pickListId: existing });
     const pickList: PickList = {
       pickListId: body.pickListId,
       orderId: String(body.orderId),
@@ -78,6 +80,7 @@ export async function startWmsSimulator(opts: { port?: number; host?: string } =
       idempotencyKey: key,
     };
     pickLists.set(pickList.pickListId, pickList);
+    byKey.set(key, pickList.pickListId);
     reply(201, { pickListId: pickList.pickListId, status: 'open' });
     for (const l of listeners) l(pickList);
   });
