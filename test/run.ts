@@ -9,6 +9,7 @@ import { startEmbeddedPostgres } from '../src/infra/embedded-postgres';
 import { ensureWebBundle } from '../src/infra/web-bundle';
 import { freePort } from '../src/infra/ports';
 import { findTemporalCli, startTemporalDevServer } from '../src/infra/temporal-cli';
+import { workflowInterceptorModules } from '../src/temporal/interceptors';
 import { searchAttributeList } from '../src/workflows/definitions';
 import { findOrInstallChromium } from './helpers/chromium';
 
@@ -57,7 +58,12 @@ async function main(): Promise<void> {
       searchAttributes: searchAttributeList,
       headless: true,
     }),
-    bundleWorkflowCode({ workflowsPath: path.join(root, 'src', 'workflows'), logger: quietLogger }),
+    // The same interceptors as a production worker: workflow and activity lines carry the order's ids.
+    bundleWorkflowCode({
+      workflowsPath: path.join(root, 'src', 'workflows'),
+      workflowInterceptorModules,
+      logger: quietLogger,
+    }),
     browserTests ? ensureWebBundle(say) : Promise.resolve(),
   ]);
   const bundlePath = path.join(work, 'workflow-bundle.js');
