@@ -1,6 +1,12 @@
 // The ceiling for the end-to-end benchmark: the order workflow's shape (7 local and 4 regular
 // activities, one Update) with activities that do nothing. What Temporal + this worker allow.
-import { condition, defineUpdate, proxyActivities, proxyLocalActivities, setHandler } from '@temporalio/workflow';
+import {
+  condition,
+  defineUpdate,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+} from '@temporalio/workflow';
 
 export const ceilingScan = defineUpdate<string, [string]>('confirmScan');
 

@@ -31,6 +31,7 @@ import {
   savePosition,
 } from '../channels/store';
 import type { Channel, PollPosition } from '../channels/types';
+import type { Db } from '../db/knex';
 import type { OrderRow } from '../db/orders';
 import type { Order } from '../domain/order';
 import { withBatchId } from '../logging/context';
@@ -149,7 +150,7 @@ interface FileProgress {
   stats: IngestStats;
 }
 
-const BATCH = 200;
+export const BATCH = 200;
 const IGNORED = /^\.|\.(part|tmp|filepart|crdownload|error\.txt)$/i;
 
 /** The correlation id of the orders a channel poll starts (pages or a file): the poll run. */
@@ -159,6 +160,26 @@ function pollIdOf(ctx: Context): string {
 
 function stamp(): string {
   return DateTime.utc().toFormat("yyyyLLdd'T'HHmmss");
+}
+
+/** A batch of a partner file's orders (rows grouped by order number) stored as raw payloads. */
+export function storeFileBatch(db: Db, ch: FilesChannel, file: string, groups: FileOrderPayload['rows'][]) {
+  const records: IncomingRecord[] = groups.map((rows) => {
+    const payload: FileOrderPayload = { file, rows };
+    const first = rows[0];
+    return {
+      externalId: (first && orderNumberOf(ch.config, first)) ?? '',
+      payload: JSON.stringify(payload),
+      errorSource: file,
+      rowNumber: first?.row,
+      rawRow: JSON.stringify(rows.length === 1 ? first?.values : rows.map((r) => r.values)),
+    };
+  });
+  return storeIncoming(db, ch, connectors.files, records, {
+    source: 'file',
+    errorSource: file,
+    recordRepeatedErrors: true,
+  });
 }
 
 export function createIngestActivities(deps: ActivityDeps) {
@@ -173,24 +194,9 @@ export function createIngestActivities(deps: ActivityDeps) {
   /** Orders of files, `BATCH` at a time: stored, errors recorded, workflows started, then a heartbeat. */
   async function ingestFileBatch(ch: FilesChannel, file: string, groups: FileOrderPayload['rows'][]) {
     const ctx = Context.current();
-    const records: IncomingRecord[] = groups.map((rows) => {
-      const payload: FileOrderPayload = { file, rows };
-      const first = rows[0];
-      return {
-        externalId: (first && orderNumberOf(ch.config, first)) ?? '',
-        payload: JSON.stringify(payload),
-        errorSource: file,
-        rowNumber: first?.row,
-        rawRow: JSON.stringify(rows.length === 1 ? first?.values : rows.map((r) => r.values)),
-      };
-    });
-    const { todo, stats } = await storeIncoming(db, ch, connectors.files, records, {
-      source: 'file',
-      errorSource: file,
-      recordRepeatedErrors: true,
-    });
+    const { todo, stats } = await storeFileBatch(db, ch, file, groups);
     const started = await withBatchId(pollIdOf(ctx), () =>
-      startIncoming(ctx.client, ctx.info.taskQueue, ch.name, 'file', todo),
+      startIncoming(ctx.client, deps.config.TEMPORAL_TASK_QUEUE, ch.name, 'file', todo),
     );
     return addStats(stats, started);
   }
@@ -404,7 +410,7 @@ export function createIngestActivities(deps: ActivityDeps) {
       }
       const p = progress;
       const started = await withBatchId(pollIdOf(ctx), () =>
-        startIncoming(ctx.client, ctx.info.taskQueue, ch.name, 'poll', p.todo, p.started, (n) =>
+        startIncoming(ctx.client, deps.config.TEMPORAL_TASK_QUEUE, ch.name, 'poll', p.todo, p.started, (n) =>
           ctx.heartbeat({ ...p, started: n }),
         ),
       );

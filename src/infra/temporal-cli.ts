@@ -92,6 +92,8 @@ export interface DevServerOptions {
   namespace: string;
   searchAttributes: { name: string; type: string }[];
   headless?: boolean;
+  /** Re-read search attributes on every use (default): only needed when they are added at run time. */
+  freshSearchAttributes?: boolean;
   onLog?: (line: string) => void;
 }
 
@@ -127,9 +129,10 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<Ru
     'warn',
     ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
     ...(opts.headless || opts.uiPort === undefined ? ['--headless'] : ['--ui-port', String(opts.uiPort)]),
-    // New search attributes are visible to list queries at once.
-    '--dynamic-config-value',
-    'system.forceSearchAttributesCacheRefreshOnRead=true',
+    // New search attributes are visible to list queries at once (costs a metadata read per use).
+    ...(opts.freshSearchAttributes === false
+      ? []
+      : ['--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=true']),
     ...opts.searchAttributes.flatMap((sa) => [
       '--search-attribute',
       `${sa.name}=${cliTypeNames[sa.type] ?? sa.type}`,
