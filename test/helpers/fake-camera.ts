@@ -2,7 +2,8 @@
 // webcam (--use-file-for-fake-video-capture), and a browser launched with that camera allowed.
 import fs from 'node:fs';
 import { BarcodeFormat, EncodeHintType, QRCodeWriter } from '@zxing/library';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchBrowser } from './browser';
 
 /**
  * Writes `text` as a QR code (what @zxing/browser reads, like the labels' codes) into a grey-scale
@@ -31,22 +32,10 @@ export function writeBarcodeVideo(text: string, file: string, opts = { width: 32
 
 /** Headless Chromium (as test/helpers/browser.ts launches it) whose webcam plays `videoFile`. */
 export async function launchBrowserWithCamera(videoFile: string): Promise<Browser> {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      // The camera: allowed without a prompt, a fake device, fed from the file.
-      '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream',
-      `--use-file-for-fake-video-capture=${videoFile}`,
-    ],
-  });
+  return launchBrowser([
+    // The camera: allowed without a prompt, a fake device, fed from the file.
+    '--use-fake-ui-for-media-stream',
+    '--use-fake-device-for-media-stream',
+    `--use-file-for-fake-video-capture=${videoFile}`,
+  ]);
 }
