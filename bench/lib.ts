@@ -59,3 +59,43 @@ export async function waitFor(
     await sleep(200);
   }
 }
+
+/** The process and its descendants (Linux /proc), e.g. a PostgreSQL server and its backends. */
+export function processTree(root: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const tree = [root];
+  for (let i = 0; i < tree.length; i++)
+    for (const [pid, parent] of parentOf) if (parent === tree[i]) tree.push(pid);
+  return tree;
+}
+
+/**
+ * CPU seconds used so far by each named group of process trees: every live process's own time plus
+ * that of its children that ended (cutime, cstime), so a PostgreSQL backend that exits still counts.
+ */
+export function cpuSeconds(roots: Record<string, number[]>): Record<string, number> {
+  const total = (pid: number) => {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
+    } catch {
+      return 0; // ended meanwhile: its time is in its parent's cutime from now on
+    }
+  };
+  return Object.fromEntries(
+    Object.entries(roots).map(([name, pids]) => [
+      name,
+      [...new Set(pids.flatMap((pid) => processTree(pid)))].reduce((sum, pid) => sum + total(pid), 0),
+    ]),
+  );
+}
