@@ -1,9 +1,9 @@
 # syntax=docker/dockerfile:1
 #
 # Order Hub image: one image, three processes.
-#   api      node dist/src/server.js       (the default CMD)
-#   worker   node dist/src/worker.js       (bundles dist/src/workflows/index.js with webpack at start-up)
-#   wms-sim  node dist/src/wms-sim/main.js
+#   api      node dist/src/app/server.js       (the default CMD)
+#   worker   node dist/src/app/worker.js       (bundles dist/src/workflows/index.js with webpack at start-up)
+#   wms-sim  node dist/src/devkit/wms-sim/main.js
 #
 # Build:  docker build -t order-hub .        (or `docker compose build`)
 # Health checks live in docker-compose.yml: each process listens on a different port.
@@ -55,4 +55,4 @@ USER 1000:1000
 # 3000: api (HTTP, /healthz, /metrics)   9464: worker's Temporal SDK Prometheus exporter
 # 9465: worker's app metrics (/metrics)  wms-sim listens on WMS_SIM_PORT (4010 in compose)
 EXPOSE 3000 9464 9465
-CMD ["node", "dist/src/server.js"]
+CMD ["node", "dist/src/app/server.js"]

@@ -1,8 +1,8 @@
 // The ceiling workflow's worker, a process of its own like the order worker: the same Temporal
 // server, the same worker settings (WORKER_MAX_* from the environment), activities that do nothing.
 import http from 'node:http';
-import { NativeConnection, Runtime, DefaultLogger, Worker } from '@temporalio/worker';
-import { loadConfig } from '../src/config';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { loadConfig } from '../src/platform/config';
 
 async function main() {
   Runtime.install({ logger: new DefaultLogger('ERROR') });

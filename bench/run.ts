@@ -10,21 +10,21 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createRoutingActivities } from '../src/activities/routing';
-import { bundleWorkflows } from '../src/cli/bundle-workflows';
-import { loadConfig } from '../src/config';
-import { createDb, migrateLatest } from '../src/db/knex';
-import { factsOf, orderLines } from '../src/db/orders';
-import { issueToken } from '../src/db/tokens';
-import { startEmbeddedPostgres } from '../src/infra/embedded-postgres';
-import { createMailer } from '../src/infra/mailer';
-import { freePort } from '../src/infra/ports';
-import { findTemporalCli, startTemporalDevServer } from '../src/infra/temporal-cli';
-import { createLogger } from '../src/logger';
-import { createMetrics } from '../src/metrics';
-import { RulesEngine } from '../src/routing/engine';
-import { activeRuleVersion, routingInput } from '../src/routing/store';
-import { startApi } from '../src/system';
-import { startWmsSimulator } from '../src/wms-sim/simulator';
+import { bundleWorkflows } from '../src/app/cli/bundle-workflows';
+import { startApi } from '../src/app/system';
+import { startEmbeddedPostgres } from '../src/devkit/embedded-postgres';
+import { freePort } from '../src/devkit/ports';
+import { findTemporalCli, startTemporalDevServer } from '../src/devkit/temporal-cli';
+import { startWmsSimulator } from '../src/devkit/wms-sim/simulator';
+import { issueToken } from '../src/domain/access/tokens';
+import { factsOf, orderLines } from '../src/domain/orders/store';
+import { RulesEngine } from '../src/domain/routing/engine';
+import { activeRuleVersion, routingInput } from '../src/domain/routing/store';
+import { loadConfig } from '../src/platform/config';
+import { createDb, migrateLatest } from '../src/platform/db';
+import { createLogger } from '../src/platform/logger';
+import { createMailer } from '../src/platform/mailer';
+import { createMetrics } from '../src/platform/metrics';
 import { searchAttributeList } from '../src/workflows/definitions';
 import { ingestBench } from './ingest';
 import {
@@ -168,7 +168,7 @@ async function main() {
   say('starting the order worker');
   // As in production: the workflows bundled ahead, so the worker's memory is its own, not webpack's.
   const bundle = await bundleWorkflows(path.join(work, 'workflow-bundle.js'), { quiet: true });
-  const worker = await spawnWorker(path.join(__dirname, '..', 'src', 'worker.ts'), {
+  const worker = await spawnWorker(path.join(__dirname, '..', 'src', 'app', 'worker.ts'), {
     ...workerEnv,
     ORDER_HUB_WORKFLOW_BUNDLE: bundle,
   });

@@ -1,7 +1,7 @@
 // Routing rules: versioned decision documents (one active), the country → region table, exchange
 // rates for the base-currency order value, and the default rule set as version 1.
 import type { Knex } from 'knex';
-import { defaultRules } from '../src/routing/default-rules';
+import { defaultRules } from '../src/domain/routing/default-rules';
 
 const regions: Record<string, string[]> = {
   NA: ['US', 'CA', 'MX'],

@@ -5,13 +5,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
-import { startEmbeddedPostgres } from '../src/infra/embedded-postgres';
-import { ensureWebBundle } from '../src/infra/web-bundle';
-import { freePort } from '../src/infra/ports';
-import { findTemporalCli, startTemporalDevServer } from '../src/infra/temporal-cli';
-import { workflowInterceptorModules } from '../src/temporal/interceptors';
+import { startEmbeddedPostgres } from '../src/devkit/embedded-postgres';
+import { freePort } from '../src/devkit/ports';
+import { findTemporalCli, startTemporalDevServer } from '../src/devkit/temporal-cli';
+import { workflowInterceptorModules } from '../src/platform/temporal/interceptors';
+import { ensureWebBundle } from '../src/platform/web-bundle';
 import { searchAttributeList } from '../src/workflows/definitions';
-import { findOrInstallChromium } from './helpers/chromium';
+import { findOrInstallChromium } from './support/chromium';
 
 const quietLogger = new DefaultLogger('WARN');
 

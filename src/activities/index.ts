@@ -1,11 +1,12 @@
 // All activities of the worker, built from their dependencies.
+
+import { createChannelHooks, createIngestActivities } from './channels';
 import type { ActivityDeps } from './deps';
-import { createFulfilmentActivities } from './fulfilment';
-import { createChannelHooks, createIngestActivities } from './ingest';
 import { createInventoryActivities } from './inventory';
 import { createNotifyActivities } from './notify';
 import { type ChannelFetcher, createOrderActivities } from './orders';
 import { createRoutingActivities } from './routing';
+import { createFulfilmentActivities } from './shipments';
 
 export function createActivities(
   deps: ActivityDeps,

@@ -1,9 +1,9 @@
 // Notification activities: customer-service and alert e-mails, CS webhook, portal progress, and the
 // tracking write-back for HTTP-pushed orders. Each effect is done once per idempotency key.
 import { formatMinor } from '../domain/money';
+import { sendJson } from '../platform/http';
+import type { ChannelWriters } from './channels';
 import type { ActivityDeps } from './deps';
-import { sendJson } from './http';
-import type { ChannelWriters } from './ingest';
 
 export type PortalStage = 'received' | 'confirmed' | 'picking' | 'shipped' | 'delivered' | 'cancelled';
 

@@ -1,18 +1,25 @@
 // Order-record activities: fetch and normalize, status and flags, overrides' audit trail, completion.
 import { ApplicationFailure } from '@temporalio/common';
 import { DateTime } from 'luxon';
-import { factsOf, findOrderRow, type OrderRow, orderLines, storeOrder, writeAudit } from '../db/orders';
 import {
   normalizeOrder as normalize,
   type OrderFacts,
   type OrderPolicy,
   type OrderStatus,
   orderInputSchema,
-} from '../domain/order';
-import { addLogFields } from '../logging/context';
+} from '../domain/orders/model';
+import {
+  factsOf,
+  findOrderRow,
+  type OrderRow,
+  orderLines,
+  storeOrder,
+  writeAudit,
+} from '../domain/orders/store';
+import { addLogFields } from '../platform/log-context';
 import type { OrderWorkflowInput, RouteDecision } from '../workflows/definitions';
+import type { ChannelOrderSources } from './channels';
 import type { ActivityDeps } from './deps';
-import type { ChannelOrderSources } from './ingest';
 
 export interface FetchResult {
   /** The channel payload is complete and stored in raw_orders (or the order row exists). */

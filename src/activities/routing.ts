@@ -1,9 +1,9 @@
 // Routing activity: evaluates the active decision-table version for an order and records the
 // decision (version, matched rows, outputs, reason) on it. No match is an exception, not a default.
 import { ApplicationFailure } from '@temporalio/common';
-import { type OrderFacts, prioritySchema } from '../domain/order';
-import { RulesEngine } from '../routing/engine';
-import { activeRuleVersion, routingInput } from '../routing/store';
+import { type OrderFacts, prioritySchema } from '../domain/orders/model';
+import { RulesEngine } from '../domain/routing/engine';
+import { activeRuleVersion, routingInput } from '../domain/routing/store';
 import type { RouteDecision } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
 

@@ -12,13 +12,13 @@ import express, {
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import swaggerUi from 'swagger-ui-dist';
-import { type Logger, loggableUrl } from '../logger';
-import { runWithLogFields } from '../logging/context';
-import type { Metrics } from '../metrics';
+import { runWithLogFields } from '../platform/log-context';
+import { type Logger, loggableUrl } from '../platform/logger';
+import type { Metrics } from '../platform/metrics';
 import { type Authenticator, actingRole, anonymous, forbidden, type Principal } from './auth';
 import { docsPage, openApiDocument } from './openapi';
+import type { RouteDef } from './orders';
 import { HttpProblem, problemHandler, validationProblem } from './problem';
-import type { RouteDef } from './routes';
 
 export interface ReadinessCheck {
   name: string;

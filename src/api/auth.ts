@@ -2,11 +2,11 @@
 // memory, revocation checked on every request) and the scope rules of warehouse and integration tokens.
 import crypto from 'node:crypto';
 import type { Request } from 'express';
-import type { Db } from '../db/knex';
-import { type Principal, tokenIsActive, type Verification, verifyToken } from '../db/tokens';
-import type { Logger } from '../logger';
+import type { Role } from '../domain/access/roles';
+import { type Principal, tokenIsActive, type Verification, verifyToken } from '../domain/access/tokens';
+import type { Db } from '../platform/db';
+import type { Logger } from '../platform/logger';
 import { HttpProblem } from './problem';
-import type { Role } from './roles';
 
 export type { Principal };
 

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
-import { webDist } from '../infra/web-bundle';
+import { webDist } from '../platform/web-bundle';
 
 const NOT_CONSOLE = /^\/(api|portal|docs|openapi\.json|healthz|readyz|metrics|webhooks)(\/|$)/;
 

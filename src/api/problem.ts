@@ -1,7 +1,7 @@
 // Errors as application/problem+json (RFC 9457): one type the handlers throw, one handler that writes it.
 import type { ErrorRequestHandler } from 'express';
 import { ZodError } from 'zod';
-import { type Logger, loggableUrl } from '../logger';
+import { type Logger, loggableUrl } from '../platform/logger';
 
 export interface FieldError {
   path: string;

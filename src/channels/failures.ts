@@ -1,7 +1,7 @@
 // How connectors fail: a bad payload is the channel's data problem (recorded, never retried); a
 // throttled or broken endpoint is a retryable Temporal failure whose delay the retry policy honours.
 import { ApplicationFailure } from '@temporalio/common';
-import { retryAfterMs } from '../activities/http';
+import { retryAfterMs } from '../platform/http';
 
 /** A channel payload that cannot become an Order; `reason` is what ops read in ingest_errors. */
 export class InvalidPayload extends Error {

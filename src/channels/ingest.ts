@@ -3,10 +3,10 @@
 // shared start-once path and tell running orders about payment or cancellation on the channel.
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { Knex } from 'knex';
-import type { Db } from '../db/knex';
-import { sha256 } from '../db/orders';
-import { workflowIdFor } from '../domain/order';
-import { type OrderStart, startOrderWorkflow } from '../temporal/start-order';
+import { workflowIdFor } from '../domain/orders/model';
+import { type OrderStart, startOrderWorkflow } from '../domain/orders/starter';
+import { sha256 } from '../domain/orders/store';
+import type { Db } from '../platform/db';
 import { overrideSignal, paymentConfirmedSignal } from '../workflows/definitions';
 import type { Channel, Connector, IncomingOrder, Preview } from './types';
 

@@ -1,7 +1,7 @@
 // Pure: flat records (a partner file's rows, a MySQL table's rows) → OrderInput through a per-channel
 // column mapping. One record per order line; the first record carries the order's header fields.
 import { z } from 'zod';
-import type { OrderInput } from '../domain/order';
+import type { OrderInput } from '../domain/orders/model';
 import { InvalidPayload } from './failures';
 import { moneyToMinor, str, toInstant } from './normalize-common';
 

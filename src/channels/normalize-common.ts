@@ -2,7 +2,7 @@
 // minor units, exact line totals, and the final check against the one Order schema.
 import { DateTime } from 'luxon';
 import { isCurrency, toMinorUnits } from '../domain/money';
-import { normalizeOrder, type Order, type OrderInput, orderInputSchema } from '../domain/order';
+import { normalizeOrder, type Order, type OrderInput, orderInputSchema } from '../domain/orders/model';
 import { InvalidPayload } from './failures';
 
 export function parseJson(payload: string, what = 'payload'): unknown {

@@ -9,12 +9,13 @@ import {
 } from '@temporalio/client';
 import { type FSWatcher, watch } from 'chokidar';
 import { HttpProblem } from '../api/problem';
-import type { Db } from '../db/knex';
-import { storeOrder } from '../db/orders';
-import { normalizeOrder, orderInputSchema, workflowIdFor } from '../domain/order';
-import type { Logger } from '../logger';
-import type { Metrics } from '../metrics';
-import { type OrderStart, startOrderWorkflow } from '../temporal/start-order';
+import { insertRawPayload, loadChannelRow } from '../domain/channels/store';
+import { normalizeOrder, orderInputSchema, workflowIdFor } from '../domain/orders/model';
+import { type OrderStart, startOrderWorkflow } from '../domain/orders/starter';
+import { storeOrder } from '../domain/orders/store';
+import type { Db } from '../platform/db';
+import type { Logger } from '../platform/logger';
+import type { Metrics } from '../platform/metrics';
 import type { ChannelPollInput } from '../workflows/channel-poll';
 import { InvalidPayload } from './failures';
 import { type FilesChannel, orderNumberOf } from './files/normalize';
@@ -24,7 +25,6 @@ import { connectors, parseChannel } from './registry';
 import type { ShopifyChannel } from './shopify/client';
 import { shopifyOrderId } from './shopify/normalize';
 import { ORDER_TOPICS, verifyShopifyHmac } from './shopify/webhook';
-import { insertRawPayload, loadChannelRow } from './store';
 import type { Channel, ChannelKind, ChannelRow } from './types';
 
 export interface ChannelServiceDeps {

@@ -1,8 +1,8 @@
 // What every connector shares: the channel row, poll positions, the incoming-order envelope and the
 // connector interface the poller, the order workflow's activities and the write-back call through.
 import { z } from 'zod';
-import type { OrderRow } from '../db/orders';
-import type { OrderInput } from '../domain/order';
+import type { OrderInput } from '../domain/orders/model';
+import type { OrderRow } from '../domain/orders/store';
 
 export const channelKinds = ['shopify', 'amazon', 'mysql', 'files'] as const;
 export type ChannelKind = (typeof channelKinds)[number];

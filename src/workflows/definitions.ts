@@ -2,7 +2,7 @@
 // the workflow and by the API/CLI side.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { OrderStatus, Priority } from '../domain/order';
+import type { OrderStatus, Priority } from '../domain/orders/model';
 
 export const TASK_QUEUE_DEFAULT = 'order-hub';
 

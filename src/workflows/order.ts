@@ -15,7 +15,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { Allocation, PickLine } from '../activities/inventory';
-import type { OrderFacts, OrderPolicy, OrderStatus } from '../domain/order';
+import type { OrderFacts, OrderPolicy, OrderStatus } from '../domain/orders/model';
 import {
   type ApprovalRequest,
   approveUpdate,

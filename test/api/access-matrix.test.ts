@@ -2,9 +2,9 @@
 // role, and no token at all.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { RouteDef } from '../../src/api/routes';
-import { type Role, roles } from '../../src/api/roles';
-import { startTestSystem, type TestSystem } from '../helpers/system';
+import type { RouteDef } from '../../src/api/orders';
+import { type Role, roles } from '../../src/domain/access/roles';
+import { startTestSystem, type TestSystem } from '../support/system';
 
 let sys: TestSystem;
 before(async () => {

@@ -3,7 +3,7 @@
 // risk approve, warehouses scan their own orders, integrations see their own channels.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { sampleOrder, startTestSystem, type TestSystem, uid, waitFor } from '../helpers/system';
+import { sampleOrder, startTestSystem, type TestSystem, uid, waitFor } from '../support/system';
 
 let sys: TestSystem;
 before(async () => {

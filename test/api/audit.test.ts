@@ -2,7 +2,7 @@
 // without its change) and read through GET /api/audit with filters and a cursor.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { sampleOrder, startTestSystem, type TestSystem, uid, waitFor } from '../helpers/system';
+import { sampleOrder, startTestSystem, type TestSystem, uid, waitFor } from '../support/system';
 
 let sys: TestSystem;
 before(async () => {

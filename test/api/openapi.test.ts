@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { openApiPath } from '../../src/api/openapi';
-import { startTestSystem, type TestSystem } from '../helpers/system';
+import { startTestSystem, type TestSystem } from '../support/system';
 
 let sys: TestSystem;
 before(async () => {

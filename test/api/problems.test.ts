@@ -9,7 +9,7 @@ import {
   type TestSystem,
   uid,
   waitFor,
-} from '../helpers/system';
+} from '../support/system';
 
 const WRITES_PER_MINUTE = 12;
 let sys: TestSystem;

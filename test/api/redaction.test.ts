@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { createLogger, loggableUrl } from '../../src/logger';
-import { env, sampleOrder, startTestSystem, type TestSystem, uid, waitFor } from '../helpers/system';
+import { createLogger, loggableUrl } from '../../src/platform/logger';
+import { env, sampleOrder, startTestSystem, type TestSystem, uid, waitFor } from '../support/system';
 
 let sys: TestSystem;
 before(async () => {

@@ -2,7 +2,7 @@
 // skips nor repeats, and a warehouse token confined to its own sites.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startTestSystem, type TestSystem, uid } from '../helpers/system';
+import { startTestSystem, type TestSystem, uid } from '../support/system';
 
 let sys: TestSystem;
 before(async () => {

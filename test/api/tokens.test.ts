@@ -3,11 +3,11 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../../src/config';
-import { ensureToken, generateToken, TOKEN_PATTERN } from '../../src/db/tokens';
-import { startTestSystem, type TestSystem } from '../helpers/system';
+import { promisify } from 'node:util';
+import { ensureToken, generateToken, TOKEN_PATTERN } from '../../src/domain/access/tokens';
+import { ConfigError, loadConfig } from '../../src/platform/config';
+import { startTestSystem, type TestSystem } from '../support/system';
 
 const run = promisify(execFile);
 const root = path.resolve(__dirname, '..', '..');

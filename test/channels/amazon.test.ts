@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { resetAmazonClientState } from '../../src/channels/amazon/client';
-import { startTestSystem, type TestSystem, uid } from '../helpers/system';
-import { type AmazonOrderSpec, type AmazonServer, startAmazonServer } from './amazon-server';
+import { type AmazonOrderSpec, type AmazonServer, startAmazonServer } from '../../src/devkit/amazon-server';
+import { startTestSystem, type TestSystem, uid } from '../support/system';
 import {
   createChannel,
   fastRetry,

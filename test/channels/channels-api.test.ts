@@ -5,9 +5,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
-import { env, startTestSystem, type TestSystem, uid, waitFor } from '../helpers/system';
+import { startShopifyServer } from '../../src/devkit/shopify-server';
+import { env, startTestSystem, type TestSystem, uid, waitFor } from '../support/system';
 import { createChannel, waitForOrders } from './helpers';
-import { startShopifyServer } from './shopify-server';
 
 let sys: TestSystem;
 before(async () => {

@@ -5,8 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import ExcelJS from 'exceljs';
-import { samplePartnerColumns } from '../../src/channels/samples';
-import { env, startTestSystem, type TestSystem, uid, waitFor } from '../helpers/system';
+import { samplePartnerColumns } from '../../src/devkit/samples';
+import { env, startTestSystem, type TestSystem, uid, waitFor } from '../support/system';
 import {
   createChannel,
   ordersOf,

@@ -2,7 +2,7 @@
 // for orders and workflow states, stock SKUs at every sample fulfiller.
 import assert from 'node:assert/strict';
 import type { PollStats } from '../../src/workflows/channel-poll';
-import { type TestSystem, uid, waitFor } from '../helpers/system';
+import { type TestSystem, uid, waitFor } from '../support/system';
 
 /** Short retries: tests wait milliseconds where production waits seconds. */
 export const fastRetry = { initialIntervalSeconds: 0.2, maximumAttempts: 6 };

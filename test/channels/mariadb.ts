@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import knex, { type Knex } from 'knex';
-import { freePort } from '../../src/infra/ports';
+import { freePort } from '../../src/devkit/ports';
 
 export interface MariaDb {
   host: string;

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import type { Knex } from 'knex';
-import { env, startTestSystem, type TestSystem, uid } from '../helpers/system';
+import { env, startTestSystem, type TestSystem, uid } from '../support/system';
 import {
   createChannel,
   ordersOf,

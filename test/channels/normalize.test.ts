@@ -13,10 +13,10 @@ import { mysqlConfigSchema } from '../../src/channels/mysql/client';
 import { normalizeMysqlOrder } from '../../src/channels/mysql/normalize';
 import { linesForTotal, orderFromInput, toInstant } from '../../src/channels/normalize-common';
 import { connectors } from '../../src/channels/registry';
-import { samplePartnerColumns } from '../../src/channels/samples';
 import { shopifyConfigSchema } from '../../src/channels/shopify/client';
 import { normalizeShopifyOrder, shopifyOrderId } from '../../src/channels/shopify/normalize';
 import type { Channel } from '../../src/channels/types';
+import { samplePartnerColumns } from '../../src/devkit/samples';
 
 const fixtures = path.join(__dirname, '..', 'fixtures', 'channels');
 const load = (p: string) => JSON.parse(fs.readFileSync(path.join(fixtures, p), 'utf8'));
@@ -303,7 +303,10 @@ describe('MySQL and partner-file normalize', () => {
         columns: samplePartnerColumns,
       }),
     };
-    const [head, ...rows] = text('files/sample-partner.csv').trim().split('\n');
+    const [head, ...rows] = fs
+      .readFileSync(path.join(__dirname, '..', '..', 'src', 'devkit', 'sample-partner.csv'), 'utf8')
+      .trim()
+      .split('\n');
     const names = head!.split(';');
     const record = (line: string, row: number) => ({
       row,

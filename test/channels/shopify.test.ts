@@ -4,7 +4,13 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { startTestSystem, type TestSystem, uid, waitFor } from '../helpers/system';
+import {
+  type ShopifyOrderSpec,
+  type ShopifyServer,
+  startShopifyServer,
+  webhookOrder,
+} from '../../src/devkit/shopify-server';
+import { startTestSystem, type TestSystem, uid, waitFor } from '../support/system';
 import {
   createChannel,
   fastRetry,
@@ -15,12 +21,6 @@ import {
   waitForOrders,
   waitForStatus,
 } from './helpers';
-import {
-  type ShopifyOrderSpec,
-  type ShopifyServer,
-  startShopifyServer,
-  webhookOrder,
-} from './shopify-server';
 
 const SECRET = 'shpss_test_webhook_secret_value';
 let sys: TestSystem;

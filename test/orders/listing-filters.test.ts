@@ -2,7 +2,7 @@
 // combinable with the others and with the keyset cursor; bad values are 400s naming the field.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { sampleOrder, startTestSystem, type TestSystem, uid } from '../helpers/system';
+import { sampleOrder, startTestSystem, type TestSystem, uid } from '../support/system';
 
 let sys: TestSystem;
 before(async () => {

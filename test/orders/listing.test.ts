@@ -1,7 +1,7 @@
 // GET /api/orders: filters and cursor pagination that neither skips nor repeats an order.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { sampleOrder, startTestSystem, type TestSystem, uid } from '../helpers/system';
+import { sampleOrder, startTestSystem, type TestSystem, uid } from '../support/system';
 
 let sys: TestSystem;
 before(async () => {

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { searchAttributes as SA } from '../../src/workflows/definitions';
-import { env, sampleOrder, startTestSystem, type TestSystem, uid, waitFor } from '../helpers/system';
+import { env, sampleOrder, startTestSystem, type TestSystem, uid, waitFor } from '../support/system';
 
 let sys: TestSystem;
 

@@ -5,8 +5,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { searchAttributes as SA } from '../../src/workflows/definitions';
-import { activateRules, singleRouteRules } from '../helpers/rules';
-import { env, sampleOrder, startTestSystem, type TestSystem, uid, waitFor } from '../helpers/system';
+import { activateRules, singleRouteRules } from '../support/rules';
+import { env, sampleOrder, startTestSystem, type TestSystem, uid, waitFor } from '../support/system';
 
 const root = path.resolve(__dirname, '..', '..');
 let sys: TestSystem;
@@ -37,7 +37,7 @@ after(async () => {
 
 /** A real worker process, as `npm run worker` runs it. */
 function spawnWorker(): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/app/worker.ts'], {
     cwd: root,
     env: {
       ...process.env,

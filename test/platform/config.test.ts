@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../../src/config';
+import { ConfigError, loadConfig } from '../../src/platform/config';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -29,7 +29,7 @@ describe('config', () => {
   });
 
   it('stops the API process with exit code 1 and a message naming the variable', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/app/server.ts'], {
       cwd: root,
       env: { ...process.env, PORT: '99999', NODE_ENV: 'test' },
       encoding: 'utf8',

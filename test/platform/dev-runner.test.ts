@@ -6,9 +6,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { generateToken } from '../../src/db/tokens';
-import { freePort } from '../../src/infra/ports';
-import { sampleOrder, waitFor } from '../helpers/system';
+import { freePort } from '../../src/devkit/ports';
+import { generateToken } from '../../src/domain/access/tokens';
+import { sampleOrder, waitFor } from '../support/system';
 
 const root = path.resolve(__dirname, '..', '..');
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'order-hub-dev-'));
@@ -37,7 +37,7 @@ function startRunner(env: Record<string, string>): {
   exited: Promise<number | null>;
 } {
   const { DATABASE_URL: _d, TEMPORAL_ADDRESS: _t, ...clean } = process.env;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/dev.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/app/dev.ts'], {
     cwd: root,
     env: {
       ...clean,

@@ -7,8 +7,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
-import { workflowInterceptorModules } from '../../src/temporal/interceptors';
-import { env, sampleOrder, startTestSystem, type TestSystem, uid, waitFor } from '../helpers/system';
+import { workflowInterceptorModules } from '../../src/platform/temporal/interceptors';
+import { env, sampleOrder, startTestSystem, type TestSystem, uid, waitFor } from '../support/system';
 
 let sys: TestSystem;
 let bundlePath: string;

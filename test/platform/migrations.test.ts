@@ -1,9 +1,9 @@
 // Migrations go up and down cleanly; the audit log is append-only in the database itself.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { migrateLatest, migrateRollbackAll } from '../../src/db/knex';
-import { writeAudit } from '../../src/db/orders';
-import { freshDatabase } from '../helpers/system';
+import { writeAudit } from '../../src/domain/orders/store';
+import { migrateLatest, migrateRollbackAll } from '../../src/platform/db';
+import { freshDatabase } from '../support/system';
 
 let database: Awaited<ReturnType<typeof freshDatabase>>;
 before(async () => {

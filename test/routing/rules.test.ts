@@ -2,9 +2,9 @@
 // atomically (and roll back), broken documents are refused, and an unroutable order waits.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { defaultRules } from '../../src/routing/default-rules';
-import { tableRules } from '../helpers/rules';
-import { sampleOrder, startTestSystem, type TestSystem, uid, waitFor } from '../helpers/system';
+import { defaultRules } from '../../src/domain/routing/default-rules';
+import { tableRules } from '../support/rules';
+import { sampleOrder, startTestSystem, type TestSystem, uid, waitFor } from '../support/system';
 
 let sys: TestSystem;
 before(async () => {

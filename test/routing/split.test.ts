@@ -2,8 +2,8 @@
 // order ships from several fulfillers, each with its own pick list and scan.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { activateRules, singleRouteRules } from '../helpers/rules';
-import { sampleOrder, startTestSystem, type TestSystem, uid, waitFor } from '../helpers/system';
+import { activateRules, singleRouteRules } from '../support/rules';
+import { sampleOrder, startTestSystem, type TestSystem, uid, waitFor } from '../support/system';
 
 let sys: TestSystem;
 before(async () => {

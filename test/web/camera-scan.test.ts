@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { screenshot, signedInPage } from '../helpers/browser';
-import { launchBrowserWithCamera, writeBarcodeVideo } from '../helpers/fake-camera';
-import { env, sampleOrder, startTestSystem, type TestSystem, uid, waitFor } from '../helpers/system';
+import { screenshot, signedInPage } from '../support/browser';
+import { launchBrowserWithCamera, writeBarcodeVideo } from '../support/fake-camera';
+import { env, sampleOrder, startTestSystem, type TestSystem, uid, waitFor } from '../support/system';
 
 let sys: TestSystem;
 const browsers: Browser[] = [];

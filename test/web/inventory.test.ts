@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, screenshot, signedInPage } from '../helpers/browser';
-import { sampleOrder, startTestSystem, type TestSystem, uid, waitFor } from '../helpers/system';
+import { launchBrowser, screenshot, signedInPage } from '../support/browser';
+import { sampleOrder, startTestSystem, type TestSystem, uid, waitFor } from '../support/system';
 
 let sys: TestSystem;
 let browser: Browser;

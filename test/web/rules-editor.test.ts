@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DateTime } from 'luxon';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, screenshot, signedInPage } from '../helpers/browser';
-import { sampleOrder, startTestSystem, type TestSystem, waitFor } from '../helpers/system';
+import { launchBrowser, screenshot, signedInPage } from '../support/browser';
+import { sampleOrder, startTestSystem, type TestSystem, waitFor } from '../support/system';
 
 let sys: TestSystem;
 let browser: Browser;

@@ -1,7 +1,7 @@
 // The console shell: sign-in, navigation, language switch and the page for the current path.
 import { type MouseEvent, type ReactNode, useEffect, useMemo, useState } from 'react';
 import { api, hasRole, type Me, token } from './api';
-import { initialLang, LangContext, type Lang, messages } from './i18n';
+import { initialLang, type Lang, LangContext, messages } from './i18n';
 import { Dashboard } from './pages/Dashboard';
 import { Inventory } from './pages/Inventory';
 import { OrderPage } from './pages/OrderPage';

@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
-import { retryAfterMs } from '../../activities/http';
+import { retryAfterMs } from '../../platform/http';
 import { failureFor, fetchOrFail, misconfigured, throttled, unavailable } from '../failures';
 import { asRecord, str } from '../normalize-common';
 import { type Channel, type PolledPage, type PollPosition, retrySettingsSchema } from '../types';

@@ -1,7 +1,7 @@
 // Pure: an SP-API Orders v0 `Order` plus its `OrderItems` → OrderInput. Restricted data (buyer name,
 // street address) is often absent without a Restricted Data Token: that is not an error, the order
 // gets placeholders and keeps what Amazon does share (city, region, postal code, country).
-import type { OrderInput } from '../../domain/order';
+import type { OrderInput } from '../../domain/orders/model';
 import { InvalidPayload } from '../failures';
 import { asRecord, linesForTotal, moneyToMinor, str, toInstant } from '../normalize-common';
 import type { Preview } from '../types';

@@ -1,6 +1,6 @@
 // Write-back to Amazon: confirmShipment with carrier and tracking number for every item of the order.
 // The package reference id is fixed per order, so a retried confirmation edits the same package.
-import type { OrderRow } from '../../db/orders';
+import type { OrderRow } from '../../domain/orders/store';
 import { asRecord, parseJson, str } from '../normalize-common';
 import type { RawPayload } from '../types';
 import { type AmazonChannel, createAmazonClient } from './client';

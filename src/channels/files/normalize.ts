@@ -3,7 +3,7 @@
 // column mapping.
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
-import type { OrderInput } from '../../domain/order';
+import type { OrderInput } from '../../domain/orders/model';
 import { InvalidPayload } from '../failures';
 import { columnMappingSchema, recordsToOrderInput, type SourceRecord } from '../mapping';
 import { asRecord, parseJson, str } from '../normalize-common';

@@ -2,7 +2,7 @@
 // partner's folder (order number, carrier, tracking number, shipped at). Appends are single writes.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { OrderRow } from '../../db/orders';
+import type { OrderRow } from '../../domain/orders/store';
 import type { FilesChannel } from './normalize';
 
 function csvField(v: string, delimiter: string): string {

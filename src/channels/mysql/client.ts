@@ -5,7 +5,7 @@
 import knex, { type Knex } from 'knex';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
-import type { OrderRow } from '../../db/orders';
+import type { OrderRow } from '../../domain/orders/store';
 import { misconfigured, unavailable } from '../failures';
 import { columnMappingSchema } from '../mapping';
 import { str } from '../normalize-common';

@@ -1,6 +1,6 @@
 // Pure: a MySQL order row (and its line rows) → OrderInput through the channel's column mapping.
 // Line columns are read with a `line.` prefix so a line table's `id` never shadows the order's.
-import type { OrderInput } from '../../domain/order';
+import type { OrderInput } from '../../domain/orders/model';
 import { InvalidPayload } from '../failures';
 import type { ColumnMapping, SourceRecord } from '../mapping';
 import { recordsToOrderInput } from '../mapping';

@@ -5,7 +5,7 @@
 import { createAdminApiClient } from '@shopify/admin-api-client';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
-import { retryAfterMs } from '../../activities/http';
+import { retryAfterMs } from '../../platform/http';
 import { misconfigured, rejected, throttled, unavailable } from '../failures';
 import { asRecord, str } from '../normalize-common';
 import { type Channel, type PolledPage, type PollPosition, retrySettingsSchema } from '../types';

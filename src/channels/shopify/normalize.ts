@@ -1,7 +1,7 @@
 // Pure: a Shopify order → OrderInput. Accepts both shapes Shopify sends: the Admin GraphQL `Order`
 // node the poller reads and the REST-style JSON of `orders/create` / `orders/updated` webhooks, so
 // the same order from a webhook and a poll normalizes to the same order (external id = numeric id).
-import type { OrderInput } from '../../domain/order';
+import type { OrderInput } from '../../domain/orders/model';
 import { InvalidPayload } from '../failures';
 import { asRecord, linesForTotal, moneyToMinor, str, toInstant } from '../normalize-common';
 import type { Preview } from '../types';

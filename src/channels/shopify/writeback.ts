@@ -1,6 +1,6 @@
 // Write-back to Shopify: a fulfillment with the tracking number for every open fulfillment order of
 // the order. A retry after success finds no open fulfillment order left and does nothing.
-import type { OrderRow } from '../../db/orders';
+import type { OrderRow } from '../../domain/orders/store';
 import { createShopifyClient, type ShopifyChannel } from './client';
 
 const FULFILLABLE = new Set(['OPEN', 'IN_PROGRESS', 'SCHEDULED']);

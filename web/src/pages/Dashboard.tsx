@@ -1,7 +1,7 @@
 // KPIs from GET /api/stats, polled every few seconds so the numbers and the SLA-red list stay live.
 import { useEffect, useState } from 'react';
-import { api } from '../api';
 import { Link } from '../App';
+import { api } from '../api';
 import { useT } from '../i18n';
 import { duration, localTime } from '../time';
 

@@ -2,8 +2,8 @@
 // the viewer's zone and sent as UTC instants.
 import { DateTime } from 'luxon';
 import { useEffect, useState } from 'react';
-import { api, type OrderView } from '../api';
 import { Link } from '../App';
+import { api, type OrderView } from '../api';
 import { useT } from '../i18n';
 import { localTime, money } from '../time';
 

@@ -1,0 +1,103 @@
+// Access routes: API tokens (issued, listed and revoked by admins) and the audit-log reader.
+import { z } from 'zod';
+import {
+  issueToken,
+  listTokens,
+  newTokenSchema,
+  revokeToken,
+  tokenViewSchema,
+} from '../domain/access/tokens';
+import { auditEntrySchema, listAudit } from '../domain/audit/store';
+import type { Db } from '../platform/db';
+import type { Authenticator } from './auth';
+import type { RouteDef } from './orders';
+import { HttpProblem } from './problem';
+
+export const issuedTokenSchema = tokenViewSchema.extend({
+  token: z.string().describe('the secret: shown this once, store it now'),
+});
+
+export const listTokensQuery = z.object({
+  includeRevoked: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
+});
+
+export const auditQuery = z.object({
+  targetType: z.string().max(40).optional(),
+  targetId: z.string().max(200).optional(),
+  actor: z.string().max(100).optional(),
+  action: z.string().max(100).optional().describe('exact action, or a prefix ending in * (override:*)'),
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+  cursor: z
+    .string()
+    .regex(/^\d{1,15}$/, 'not a cursor from this API')
+    .transform(Number)
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+function route<B = unknown, Q = unknown, P = unknown>(def: RouteDef<B, Q, P>): RouteDef {
+  return def as unknown as RouteDef;
+}
+
+export function accessRoutes({ db, auth }: { db: Db; auth: Authenticator }): RouteDef[] {
+  return [
+    route({
+      method: 'post',
+      path: '/api/tokens',
+      summary: 'Issue an API token with roles (and fulfiller/channel scope); the secret is returned once',
+      roles: ['admin'],
+      body: newTokenSchema,
+      response: issuedTokenSchema,
+      async handler({ body, actor, role, requestId }) {
+        const { token, view } = await issueToken(db, body, { actor, role, requestId });
+        return { status: 201, body: { ...view, token } };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/tokens',
+      summary: 'List API tokens (never their secrets or hashes); revoked ones with includeRevoked=true',
+      roles: ['admin'],
+      query: listTokensQuery,
+      response: z.object({ tokens: z.array(tokenViewSchema) }),
+      async handler({ query }) {
+        return { body: { tokens: await listTokens(db, { includeRevoked: query.includeRevoked ?? false }) } };
+      },
+    }),
+    route({
+      method: 'delete',
+      path: '/api/tokens/:id',
+      summary: 'Revoke an API token (by id or prefix); it stops working at once',
+      roles: ['admin'],
+      params: z.object({
+        id: z.union([z.uuid(), z.string().regex(/^[0-9a-f]{8}$/, 'a token id or 8-character prefix')]),
+      }),
+      response: tokenViewSchema,
+      async handler({ params, actor, role, requestId }) {
+        const revoked = await revokeToken(db, params.id, { actor, role, requestId });
+        if (!revoked) throw new HttpProblem(404, 'Token not found', `no API token ${params.id}`);
+        auth.forget(revoked.id);
+        return { body: revoked };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/audit',
+      summary: 'The audit log, newest first: filter by target, actor, action, time; cursor pagination',
+      roles: ['admin', 'supervisor'],
+      query: auditQuery,
+      response: z.object({ entries: z.array(auditEntrySchema), nextCursor: z.string().nullable() }),
+      async handler({ query }) {
+        if (query.from && query.to && Date.parse(query.from) >= Date.parse(query.to))
+          throw new HttpProblem(400, 'Invalid request', 'to must be after from', [
+            { path: 'query.to', message: 'must be after from' },
+          ]);
+        return { body: await listAudit(db, query) };
+      },
+    }),
+  ];
+}

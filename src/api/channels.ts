@@ -1,0 +1,166 @@
+// Channel routes: channels (credentials stored, never returned), poll now, imported files, the
+// ingest-error triage, and the Shopify webhook (public: it authenticates by its HMAC signature).
+import express, { type Express } from 'express';
+import { z } from 'zod';
+import type { ChannelService } from '../channels/service';
+import { channelKinds } from '../channels/types';
+import { CHANNEL_PATTERN } from '../domain/orders/model';
+import { type RouteDef, route } from './orders';
+import { HttpProblem } from './problem';
+
+/** Paths whose handlers need the exact bytes received (signatures are computed over them). */
+export const RAW_BODY_PATHS = ['/webhooks/shopify'];
+
+/**
+ * Serves `app` behind a thin front app that keeps the raw body of `RAW_BODY_PATHS` as a Buffer; the
+ * app's JSON parser then leaves those requests alone (their body is already read).
+ */
+export function withRawBodies(app: Express): Express {
+  const front = express();
+  front.disable('x-powered-by');
+  front.set('trust proxy', 'loopback');
+  front.post(RAW_BODY_PATHS, express.raw({ type: () => true, limit: '2mb' }));
+  front.use(app);
+  return front;
+}
+
+const nameParams = z.object({ name: z.string().regex(CHANNEL_PATTERN, 'a channel name') });
+const pollEvery = z
+  .union([z.string().max(20), z.number().int()])
+  .describe('"15m", "30s", "1h", "1d" or seconds; default 15m');
+const jsonObject = z.record(z.string(), z.unknown());
+
+export const createChannelBody = z.object({
+  kind: z.enum(channelKinds),
+  name: z.string().regex(CHANNEL_PATTERN, 'lower-case letters, digits, - or _ (max 40)'),
+  config: jsonObject.describe(
+    'connector settings, see README "Channels"; secrets found here move to credentials',
+  ),
+  credentials: jsonObject.optional().describe('tokens and passwords: stored, never returned'),
+  pollEvery: pollEvery.optional(),
+  enabled: z.boolean().optional(),
+});
+
+export const patchChannelBody = z.object({
+  config: jsonObject.optional().describe('merged into the stored config; a key set to null is removed'),
+  credentials: jsonObject.optional().describe('merged into the stored credentials'),
+  pollEvery: pollEvery.optional(),
+  enabled: z.boolean().optional(),
+});
+
+export const listErrorsQuery = z.object({
+  channel: z.string().max(40).optional(),
+  status: z.enum(['open', 'resolved', 'all']).default('open'),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z
+    .string()
+    .regex(/^\d{1,18}$/, 'a cursor from this API')
+    .optional(),
+});
+
+export const retryBody = z.object({
+  payload: z
+    .unknown()
+    .optional()
+    .describe('the corrected row (file rows: column → value) or payload; omit to retry as recorded'),
+});
+
+const TRIAGE = ['admin', 'ops', 'supervisor'] as const;
+
+export function channelRoutes(channels: ChannelService): RouteDef[] {
+  return [
+    route({
+      method: 'get',
+      path: '/api/channels',
+      summary: 'List channels with their schedule, watermark and last poll (credentials are never shown)',
+      roles: ['admin'],
+      async handler() {
+        return { body: { channels: await channels.list() } };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/channels',
+      summary: 'Create a channel (shopify, amazon, mysql, files) and its poll schedule',
+      roles: ['admin'],
+      body: createChannelBody,
+      async handler({ body }) {
+        return { status: 201, body: await channels.create(body) };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/channels/:name',
+      summary: 'One channel',
+      roles: ['admin'],
+      params: nameParams,
+      async handler({ params }) {
+        return { body: await channels.get(params.name) };
+      },
+    }),
+    route({
+      method: 'patch',
+      path: '/api/channels/:name',
+      summary: 'Change a channel: config, credentials, poll interval, enabled (the schedule follows)',
+      roles: ['admin'],
+      params: nameParams,
+      body: patchChannelBody,
+      async handler({ params, body }) {
+        return { body: await channels.update(params.name, body) };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/channels/:name/poll',
+      summary: "Run the channel's poll now (after a running one)",
+      roles: ['admin', 'ops'],
+      params: nameParams,
+      async handler({ params }) {
+        return { status: 202, body: await channels.pollNow(params.name) };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/channels/:name/files',
+      summary: 'Files imported from a partner folder: status, counts, where they were moved',
+      roles: [...TRIAGE],
+      params: nameParams,
+      query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }),
+      async handler({ params, query }) {
+        return { body: { files: await channels.files(params.name, query.limit) } };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/ingest-errors',
+      summary: 'Rows and payloads that could not become orders: file, row number, raw row, reason',
+      roles: [...TRIAGE],
+      query: listErrorsQuery,
+      async handler({ query }) {
+        return { body: await channels.listErrors(query) };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/ingest-errors/:id/retry',
+      summary: 'Re-ingest the row behind an ingest error, corrected or as recorded',
+      roles: [...TRIAGE],
+      params: z.object({ id: z.string().regex(/^\d{1,18}$/, 'an ingest error id') }),
+      body: retryBody,
+      async handler({ params, body, actor }) {
+        return { body: await channels.retryError(params.id, body.payload, actor) };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/webhooks/shopify',
+      summary: 'Shopify orders/create and orders/updated webhooks (HMAC-SHA256 of the raw body)',
+      roles: 'public',
+      async handler({ req }) {
+        if (!Buffer.isBuffer(req.body))
+          throw new HttpProblem(415, 'Unsupported body', 'the webhook body could not be read as bytes');
+        return { body: await channels.receiveShopifyWebhook(req.body, (h) => req.header(h)) };
+      },
+    }),
+  ];
+}

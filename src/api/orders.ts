@@ -1,0 +1,395 @@
+// The one route table: method, path, roles, zod schemas and handler for every API route.
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { everyone, type Role } from '../domain/access/roles';
+import { orderInputSchema, orderStatusSchema } from '../domain/orders/model';
+import type { OrdersService } from '../domain/orders/service';
+import type { OrderLineRow, OrderRow } from '../domain/orders/store';
+import { overrideActions, TRACKING_NUMBER_PATTERN } from '../workflows/definitions';
+import {
+  assertChannelScope,
+  assertFulfillerScope,
+  assertOrderScope,
+  forbidden,
+  hasRole,
+  type Principal,
+} from './auth';
+import { renderPortal } from './portal-page';
+import { HttpProblem } from './problem';
+
+export interface RouteContext<B, Q, P> {
+  body: B;
+  query: Q;
+  params: P;
+  req: Request;
+  res: Response;
+  requestId: string;
+  /** Who is calling: the token's name ('anonymous' on public routes); what the audit log records. */
+  actor: string;
+  /** The token behind the request: roles and fulfiller/channel scope. */
+  principal: Principal;
+  /** The role the caller acts in on this route: the most specific allowed role its token holds. */
+  role: string;
+}
+
+export interface RouteDef<B = unknown, Q = unknown, P = unknown> {
+  method: 'get' | 'post' | 'patch' | 'delete';
+  path: string;
+  summary: string;
+  /** 'public': no token (health, portal). */
+  roles: Role[] | 'public';
+  body?: z.ZodType<B>;
+  query?: z.ZodType<Q>;
+  params?: z.ZodType<P>;
+  /** Success body, for the OpenAPI document. */
+  response?: z.ZodType;
+  /** Media type of a non-JSON answer (CSV, HTML, metrics text), for the OpenAPI document. */
+  produces?: string;
+  handler(ctx: RouteContext<B, Q, P>): Promise<{ status?: number; body: unknown } | undefined>;
+}
+
+export function route<B = unknown, Q = unknown, P = unknown>(def: RouteDef<B, Q, P>): RouteDef {
+  return def as unknown as RouteDef;
+}
+
+const idParams = z.object({ id: z.string().min(1).max(200) });
+/** Accepted for compatibility; the token's identity is what is recorded. */
+const actorField = z.string().trim().min(1).max(100).optional();
+
+export const createOrderBody = z.union([
+  orderInputSchema,
+  z.object({ orders: z.array(orderInputSchema).min(1).max(500) }),
+]);
+
+export const scanBody = z.object({
+  trackingNumber: z.string().regex(TRACKING_NUMBER_PATTERN, '6-40 letters, digits or dashes'),
+  carrier: z.string().trim().min(1).max(40),
+  scannedBy: actorField,
+  /** Which part of a split order is being scanned (required only when several are open). */
+  pickListId: z.string().min(1).max(200).optional(),
+});
+
+export const overrideBody = z
+  .object({
+    action: z.enum(overrideActions),
+    reason: z.string().trim().min(3, 'a reason is required').max(500),
+    actor: actorField,
+    fulfiller: z.string().trim().min(1).max(40).optional(),
+  })
+  .refine((o) => o.action !== 'reroute' || o.fulfiller, {
+    message: 'reroute needs a fulfiller',
+    path: ['fulfiller'],
+  });
+
+export const approvalBody = z.object({
+  /** Which approval this is; defaults to the legal/risk role the token holds. */
+  role: z.enum(['legal', 'risk']).optional(),
+  decision: z.enum(['approve', 'reject']),
+  actor: actorField,
+  comment: z.string().max(1000).optional(),
+});
+
+export const adjustmentBody = z.object({
+  sku: z.string().trim().min(1).max(64),
+  fulfiller: z.string().trim().min(1).max(40),
+  delta: z
+    .number()
+    .int()
+    .refine((n) => n !== 0, 'delta must not be 0'),
+  lot: z.string().trim().min(1).max(64).optional(),
+  expiresOn: z.iso.date().optional(),
+  name: z.string().max(200).optional(),
+  category: z.string().max(64).optional(),
+  perishable: z.boolean().optional(),
+  reason: z.string().trim().min(3, 'a reason is required').max(500),
+  actor: actorField,
+});
+
+export const listOrdersQuery = z
+  .object({
+    status: orderStatusSchema.optional(),
+    channel: z.string().max(40).optional(),
+    fulfiller: z.string().max(40).optional(),
+    slaBreached: z
+      .enum(['true', 'false'])
+      .transform((v) => v === 'true')
+      .optional(),
+    from: z.iso.datetime({ offset: true }).optional().meta({
+      description: 'Created at or after this instant (the console sends the local day start in UTC)',
+    }),
+    to: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .meta({ description: 'Created before this instant (exclusive)' }),
+    customer: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .optional()
+      .meta({ description: "Part of the customer's name or e-mail, case-insensitive" }),
+    poNumber: z
+      .string()
+      .trim()
+      .min(1)
+      .max(64)
+      .optional()
+      .meta({ description: 'The B2B purchase order number, exactly' }),
+    cursor: z.string().max(200).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+  })
+  .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), {
+    message: 'must be later than from',
+    path: ['to'],
+  });
+
+export const stockLevelsQuery = z.object({
+  sku: z.string().trim().min(1).max(64).optional().meta({ description: 'Part of the SKU, any case' }),
+  site: z.string().trim().min(1).max(40).optional().meta({ description: 'Fulfiller (site) code, exactly' }),
+  cursor: z.string().max(400).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+export const stockLevelSchema = z.object({
+  sku: z.string(),
+  name: z.string().nullable(),
+  site: z.string(),
+  onHand: z.number().int(),
+  reserved: z.number().int(),
+  available: z.number().int(),
+  lots: z.number().int(),
+  updatedAt: z.string(),
+});
+
+export function orderView(row: OrderRow, lines?: OrderLineRow[]) {
+  return {
+    id: row.id,
+    workflowId: row.workflow_id,
+    channel: row.channel,
+    externalId: row.external_id,
+    status: row.status,
+    orderedAt: row.ordered_at.toISOString(),
+    orderedAtOffset: row.ordered_at_offset,
+    customer: row.customer,
+    shipTo: row.ship_to,
+    currency: row.currency,
+    subtotalMinor: row.subtotal_minor,
+    shippingMinor: row.shipping_minor,
+    taxMinor: row.tax_minor,
+    totalMinor: row.total_minor,
+    paymentStatus: row.payment_status,
+    poNumber: row.po_number,
+    priority: row.priority,
+    fulfiller: row.fulfiller_code,
+    carrier: row.carrier,
+    trackingNumber: row.tracking_number,
+    route: row.route,
+    slaBreached: row.sla_breached,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+    shippedAt: row.shipped_at?.toISOString() ?? null,
+    completedAt: row.completed_at?.toISOString() ?? null,
+    ...(lines
+      ? {
+          lines: lines.map((l) => ({
+            lineNo: l.line_no,
+            sku: l.sku,
+            name: l.name,
+            category: l.category,
+            qty: l.qty,
+            unitPriceMinor: l.unit_price_minor,
+          })),
+        }
+      : {}),
+  };
+}
+
+export function orderRoutes(orders: OrdersService): RouteDef[] {
+  return [
+    route({
+      method: 'post',
+      path: '/api/orders',
+      summary: 'Create one order or a batch of up to 500 (idempotent per channel + externalId)',
+      roles: ['admin', 'integration', 'ops'],
+      body: createOrderBody,
+      async handler({ body, req, actor, role, principal }) {
+        const batch = 'orders' in body;
+        const inputs = batch ? body.orders : [body];
+        for (const input of inputs) assertChannelScope(principal, input.channel, `order ${input.externalId}`);
+        const raw = batch
+          ? ((req.body as { orders: unknown[] }).orders ?? []).map((o) => JSON.stringify(o))
+          : [JSON.stringify(req.body)];
+        const results = await orders.createOrders(inputs, actor, raw, role);
+        if (!batch) {
+          const r = results[0]!;
+          return { status: r.created ? 201 : 200, body: r };
+        }
+        return { status: results.some((r) => r.created) ? 201 : 200, body: { orders: results } };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/orders',
+      summary: 'List orders with filters and cursor pagination (newest first)',
+      roles: ['admin', 'supervisor', 'ops', 'cs', 'finance', 'warehouse', 'legal', 'risk', 'integration'],
+      query: listOrdersQuery,
+      async handler({ query, principal }) {
+        if (query.channel) assertChannelScope(principal, query.channel, 'the channel filter');
+        if (query.fulfiller) assertFulfillerScope(principal, query.fulfiller, 'the fulfiller filter');
+        // Scoped tokens see only their own channels' and fulfillers' orders.
+        const page = await orders.listOrders({
+          ...query,
+          ...(principal.channels.length ? { channels: principal.channels } : {}),
+          ...(principal.fulfillers.length ? { fulfillers: principal.fulfillers } : {}),
+        });
+        return { body: { orders: page.rows.map((r) => orderView(r)), nextCursor: page.nextCursor } };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/orders/:id',
+      summary: 'One order (by id or workflow id) with lines and its workflow state',
+      roles: everyone,
+      params: idParams,
+      async handler({ params, principal }) {
+        assertOrderScope(principal, await orders.requireOrder(params.id));
+        const { row, lines, workflow } = await orders.getOrder(params.id);
+        return { body: { ...orderView(row, lines), workflow } };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/orders/:id/scan',
+      summary: 'Confirm the parcel scan with tracking number and carrier',
+      roles: ['admin', 'supervisor', 'warehouse'],
+      params: idParams,
+      body: scanBody,
+      async handler({ params, body, requestId, actor, role, principal }) {
+        const order = await orders.requireOrder(params.id);
+        // A split order's parts ship from different sites: the scanned part's fulfiller decides.
+        const fulfiller = body.pickListId
+          ? await orders.shipmentFulfiller(order.id, body.pickListId)
+          : order.fulfiller_code;
+        assertOrderScope(principal, { ...order, fulfiller_code: fulfiller });
+        const scan = { ...body, scannedBy: body.scannedBy ?? actor, actor, role, requestId };
+        return { body: await orders.confirmScan(params.id, scan) };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/orders/:id/overrides',
+      summary: 'Supervisor override: bypass-stock, hold, release, reroute, expedite, cancel',
+      roles: ['admin', 'supervisor'],
+      params: idParams,
+      body: overrideBody,
+      async handler({ params, body, requestId, actor, role, principal }) {
+        assertOrderScope(principal, await orders.requireOrder(params.id));
+        const result = await orders.override(params.id, {
+          action: body.action,
+          reason: body.reason,
+          actor,
+          role,
+          requestId,
+          ...(body.fulfiller ? { fulfiller: body.fulfiller } : {}),
+        });
+        // A bypass-stock waiting for its second supervisor is accepted, not yet in effect.
+        return { status: result.pending ? 202 : 200, body: result };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/orders/:id/approvals',
+      summary: 'Legal or risk decision on an order above the approval threshold',
+      roles: ['admin', 'legal', 'risk'],
+      params: idParams,
+      body: approvalBody,
+      async handler({ params, body, requestId, actor, principal }) {
+        assertOrderScope(principal, await orders.requireOrder(params.id));
+        // Admins may decide either way; everyone else only in the approval role their token holds.
+        const held = (['legal', 'risk'] as const).filter((r) => hasRole(principal, r, 'admin'));
+        const role = body.role ?? (held.length === 1 ? held[0] : undefined);
+        if (!role)
+          throw new HttpProblem(400, 'Invalid request', 'say which approval this is: legal or risk', [
+            { path: 'body.role', message: 'required when the token may decide as legal and as risk' },
+          ]);
+        if (!held.includes(role)) throw forbidden(`this token does not hold the ${role} role`);
+        const request = { role, decision: body.decision, actor, requestId };
+        return {
+          body: {
+            approvals: await orders.approve(params.id, {
+              ...request,
+              ...(body.comment ? { comment: body.comment } : {}),
+            }),
+          },
+        };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/orders/:id/payment',
+      summary: 'Tell a waiting order that its payment arrived',
+      roles: ['admin', 'integration', 'ops'],
+      params: idParams,
+      body: z.object({ reference: z.string().max(200).optional() }),
+      async handler({ params, body, actor, role, requestId, principal }) {
+        assertOrderScope(principal, await orders.requireOrder(params.id));
+        return {
+          status: 202,
+          body: await orders.confirmPayment(params.id, body.reference, { actor, role, requestId }),
+        };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/inventory/adjustments',
+      summary: 'Add or remove stock of a SKU (lot) at a fulfiller; releases orders waiting on it',
+      roles: ['admin', 'supervisor', 'ops', 'warehouse'],
+      body: adjustmentBody,
+      async handler({ body, requestId, actor, role, principal }) {
+        assertFulfillerScope(principal, body.fulfiller, 'the stock');
+        return { status: 201, body: await orders.adjustInventory({ ...body, actor, role, requestId }) };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/inventory',
+      summary: 'Stock per SKU and site (lots summed): on hand, reserved, available; by SKU then site',
+      roles: ['admin', 'supervisor', 'ops', 'warehouse'],
+      query: stockLevelsQuery,
+      response: z.object({ stock: z.array(stockLevelSchema), nextCursor: z.string().nullable() }),
+      async handler({ query, principal }) {
+        if (query.site) assertFulfillerScope(principal, query.site, 'the site filter');
+        // A warehouse token sees only its own sites' stock.
+        return {
+          body: await orders.stockLevels({
+            ...query,
+            ...(principal.fulfillers.length ? { sites: principal.fulfillers } : {}),
+          }),
+        };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/portal/:token',
+      summary: "A customer's order progress (JSON) behind its unguessable token",
+      roles: 'public',
+      params: z.object({ token: z.string().regex(/^[0-9a-f]{48}$/, 'not a portal token') }),
+      async handler({ params }) {
+        return { body: await orders.portal(params.token) };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/portal/:token',
+      summary: "A customer's order progress page",
+      roles: 'public',
+      params: z.object({ token: z.string().max(100) }),
+      async handler({ params, res }) {
+        if (!/^[0-9a-f]{48}$/.test(params.token))
+          throw new HttpProblem(404, 'Not found', 'no order behind this link');
+        res.type('html').send(renderPortal(await orders.portal(params.token)));
+        return undefined;
+      },
+    }),
+  ];
+}

@@ -1,0 +1,202 @@
+// Routing-rule routes: versions, drafts, dry-runs with the engine's trace, atomic audited publishing.
+import { z } from 'zod';
+import { minorUnitDigits } from '../domain/money';
+import { normalizeOrder, type OrderFacts, orderInputSchema } from '../domain/orders/model';
+import { factsOf, findOrderRow, orderLines, writeAudit } from '../domain/orders/store';
+import { type RuleOutcome, RulesEngine, validateRuleDocument } from '../domain/routing/engine';
+import { jdmDocumentSchema } from '../domain/routing/jdm';
+import {
+  activeRuleVersion,
+  knownFulfillers,
+  publishVersion,
+  RuleVersionNotFound,
+  type RuleVersionRow,
+  routingInput,
+} from '../domain/routing/store';
+import type { Db } from '../platform/db';
+import { type RouteDef, route } from './orders';
+import { HttpProblem } from './problem';
+
+const versionParams = z.object({ version: z.coerce.number().int().min(1) });
+const editors = ['admin', 'supervisor', 'ops'] as const;
+
+function versionView(r: RuleVersionRow, withDocument = false) {
+  return {
+    version: r.version,
+    name: r.name,
+    status: r.status,
+    active: r.active,
+    createdBy: r.created_by,
+    createdAt: r.created_at.toISOString(),
+    publishedBy: r.published_by,
+    publishedAt: r.published_at?.toISOString() ?? null,
+    publishReason: r.publish_reason,
+    ...(withDocument ? { document: r.document } : {}),
+  };
+}
+
+export const dryRunBody = z
+  .object({
+    order: orderInputSchema.optional(),
+    orderId: z.string().min(1).max(200).optional(),
+    version: z.number().int().min(1).optional(),
+    document: jdmDocumentSchema.optional(),
+  })
+  .refine((b) => Boolean(b.order) !== Boolean(b.orderId), {
+    message: 'give either order or orderId',
+    path: ['order'],
+  })
+  .refine((b) => !(b.version && b.document), {
+    message: 'give either version or document',
+    path: ['version'],
+  });
+
+export function ruleRoutes({ db }: { db: Db }): RouteDef[] {
+  const engine = new RulesEngine();
+
+  async function requireVersion(version: number): Promise<RuleVersionRow> {
+    const row = await db<RuleVersionRow>('rule_versions').where({ version }).first();
+    if (!row) throw new HttpProblem(404, 'Rule version not found', `no rule version ${version}`);
+    return row;
+  }
+
+  return [
+    route({
+      method: 'get',
+      path: '/api/rules',
+      summary: 'Rule versions, newest first; exactly one is active',
+      roles: [...editors],
+      async handler() {
+        const rows = await db<RuleVersionRow>('rule_versions').orderBy('version', 'desc');
+        return { body: { versions: rows.map((r) => versionView(r)) } };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/rules/:version',
+      summary: 'One rule version with its JDM document',
+      roles: [...editors],
+      params: versionParams,
+      async handler({ params }) {
+        return { body: versionView(await requireVersion(params.version), true) };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/rules',
+      summary: 'A new draft version (a JDM document, e.g. from the editor)',
+      roles: [...editors],
+      body: z.object({ name: z.string().trim().min(1).max(200), document: jdmDocumentSchema }),
+      async handler({ body, actor, role, requestId }) {
+        const row = await db.transaction(async (trx) => {
+          const [created] = await trx<RuleVersionRow>('rule_versions')
+            .insert({ name: body.name, document: JSON.stringify(body.document) as never, created_by: actor })
+            .returning('*');
+          await writeAudit(trx, {
+            actor,
+            role,
+            action: 'rules:draft',
+            targetType: 'rule_version',
+            targetId: String(created!.version),
+            after: { name: body.name },
+            requestId,
+          });
+          return created!;
+        });
+        return { status: 201, body: versionView(row, true) };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/rules/dry-run',
+      summary: 'Which row would route an order (given inline or by id) under a version or a draft document',
+      roles: [...editors],
+      body: dryRunBody,
+      async handler({ body }) {
+        let facts: OrderFacts;
+        if (body.orderId) {
+          const row = await findOrderRow(db, body.orderId);
+          if (!row) throw new HttpProblem(404, 'Order not found', `no order ${body.orderId}`);
+          facts = factsOf(row, await orderLines(db, row.id));
+        } else {
+          const o = normalizeOrder(body.order!);
+          facts = {
+            orderId: '00000000-0000-4000-8000-000000000000',
+            channel: o.channel,
+            externalId: o.externalId,
+            currency: o.currency,
+            totalMinor: o.totalMinor,
+            value: o.totalMinor / 10 ** minorUnitDigits(o.currency),
+            paymentStatus: o.paymentStatus,
+            priority: o.priority,
+            customerTier: o.customer.tier,
+            shipCountry: o.shipTo.country,
+            lines: o.lines.map((l) => ({
+              sku: l.sku,
+              qty: l.qty,
+              ...(l.category ? { category: l.category } : {}),
+            })),
+            ...(o.poNumber ? { poNumber: o.poNumber } : {}),
+          };
+        }
+        const input = await routingInput(db, facts);
+        let version: number | null = null;
+        let outcome: RuleOutcome;
+        if (body.document) {
+          outcome = await engine.evaluateDocument(body.document, input);
+        } else {
+          const row = body.version ? await requireVersion(body.version) : await activeRuleVersion(db);
+          if (!row) throw new HttpProblem(409, 'No active rules', 'no rule version is published');
+          version = row.version;
+          outcome =
+            row.status === 'published'
+              ? await engine.evaluate(row.version, row.document, input)
+              : await engine.evaluateDocument(row.document, input);
+        }
+        return {
+          body: {
+            version,
+            matched: outcome.matched,
+            decision: outcome.matched ? outcome.outputs : null,
+            matchedRows: outcome.matchedRows,
+            trace: outcome.trace,
+            input,
+          },
+        };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/rules/:version/publish',
+      summary: 'Make a version the active one (also the way to roll back); refused if it does not compile',
+      roles: ['admin', 'supervisor'],
+      params: versionParams,
+      body: z.object({ reason: z.string().trim().min(3, 'a reason is required').max(500) }),
+      async handler({ params, body, actor, role, requestId }) {
+        try {
+          const row = await publishVersion(
+            db,
+            params.version,
+            { actor, role, reason: body.reason, requestId },
+            async (trx, r) => {
+              const errors = validateRuleDocument(r.document, await knownFulfillers(trx));
+              if (errors.length) {
+                throw new HttpProblem(
+                  422,
+                  'Rule version cannot be published',
+                  errors.join('; '),
+                  errors.map((message) => ({ path: `rules.${r.version}.document`, message })),
+                );
+              }
+            },
+          );
+          return { body: versionView(row) };
+        } catch (err) {
+          if (err instanceof RuleVersionNotFound)
+            throw new HttpProblem(404, 'Rule version not found', err.message);
+          throw err;
+        }
+      },
+    }),
+  ];
+}

@@ -1,0 +1,112 @@
+// `npm run token -- create --role admin`: issue, list and revoke API tokens straight in the database
+// (the way to get the first admin token). The secret goes to stdout once; everything else to stderr.
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { ZodError } from 'zod';
+import { type Role, roles } from '../../domain/access/roles';
+import { issueToken, listTokens, revokeToken } from '../../domain/access/tokens';
+import { loadConfigOrExit } from '../../platform/config';
+import { createDb } from '../../platform/db';
+
+const usage = `usage:
+  npm run token -- create --role <role> [--role <role> ...] [--name <name>]
+                          [--fulfiller <code> ...] [--channel <channel> ...]
+  npm run token -- list [--all]
+  npm run token -- revoke <token id or prefix>
+
+roles: ${roles.join(', ')}
+  warehouse tokens need --fulfiller, integration tokens need --channel.
+DATABASE_URL selects the database; unset, the embedded one of \`npm start\`
+(postgres://postgres:order-hub-local@127.0.0.1:<EMBEDDED_PG_PORT>/order_hub).
+`;
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n\n${usage}`);
+  process.exit(2);
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: process.argv.slice(2),
+    allowPositionals: true,
+    options: {
+      role: { type: 'string', multiple: true },
+      name: { type: 'string' },
+      fulfiller: { type: 'string', multiple: true },
+      channel: { type: 'string', multiple: true },
+      all: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, ref] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(usage);
+    return;
+  }
+  const config = loadConfigOrExit();
+  const url =
+    config.DATABASE_URL ??
+    `postgres://postgres:order-hub-local@127.0.0.1:${config.EMBEDDED_PG_PORT}/order_hub`;
+  if (!config.DATABASE_URL)
+    process.stderr.write(
+      `DATABASE_URL is unset: using npm start's embedded database on port ${config.EMBEDDED_PG_PORT}\n`,
+    );
+  const db = createDb(url, { poolMax: 1 });
+  const by = { actor: `cli:${os.userInfo().username}`, role: 'admin' };
+  try {
+    if (command === 'create') {
+      const wanted = (values.role ?? []).flatMap((r) => r.split(','));
+      if (!wanted.length) fail('create needs at least one --role');
+      const unknown = wanted.filter((r) => !(roles as readonly string[]).includes(r));
+      if (unknown.length) fail(`unknown role(s): ${unknown.join(', ')}`);
+      const { token, view } = await issueToken(
+        db,
+        {
+          name: values.name ?? `${wanted.join('+')}-${new Date().toISOString().slice(0, 10)}`,
+          roles: wanted as Role[],
+          fulfillers: values.fulfiller ?? [],
+          channels: values.channel ?? [],
+        },
+        by,
+      );
+      process.stderr.write(
+        `Created token ${view.id} "${view.name}" (prefix ${view.prefix}, roles ${view.roles.join(', ')}).\n` +
+          'Store it now: it is shown only this once.\n',
+      );
+      process.stdout.write(`${token}\n`);
+    } else if (command === 'list') {
+      for (const t of await listTokens(db, { includeRevoked: values.all ?? false })) {
+        const scope = [
+          ...t.fulfillers.map((f) => `fulfiller:${f}`),
+          ...t.channels.map((c) => `channel:${c}`),
+        ];
+        process.stdout.write(
+          `${t.id}  ${t.prefix}  ${t.name}  ${t.roles.join(',')}${scope.length ? `  ${scope.join(',')}` : ''}` +
+            `${t.revokedAt ? `  revoked ${t.revokedAt}` : ''}\n`,
+        );
+      }
+    } else if (command === 'revoke') {
+      if (!ref) fail('revoke needs a token id or prefix');
+      const revoked = await revokeToken(db, ref, by);
+      if (!revoked) fail(`no token ${ref}`);
+      process.stderr.write(`Revoked ${revoked.id} "${revoked.name}" at ${revoked.revokedAt}\n`);
+    } else fail(`unknown command ${command}`);
+  } catch (err) {
+    const message =
+      err instanceof ZodError
+        ? err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')
+        : err instanceof Error
+          ? err.message
+          : String(err);
+    process.stderr.write(
+      /ECONNREFUSED/.test(message) && !config.DATABASE_URL
+        ? 'cannot reach the embedded database: is `npm start` running? Or set DATABASE_URL.\n'
+        : `${message}\n`,
+    );
+    process.exitCode = 1;
+  } finally {
+    await db.destroy();
+  }
+}
+
+void main();

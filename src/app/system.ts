@@ -1,0 +1,185 @@
+// Wiring shared by the entry points and the tests: the API and the worker, each with its deps.
+import type { Server } from 'node:http';
+import type { Client } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import type { Express } from 'express';
+import { Gauge } from 'prom-client';
+import { accessRoutes } from '../api/access';
+import { createApp } from '../api/app';
+import { createAuthenticator } from '../api/auth';
+import { channelRoutes, withRawBodies } from '../api/channels';
+import { consoleUi } from '../api/console';
+import { orderRoutes, type RouteDef } from '../api/orders';
+import { reportRoutes } from '../api/reports';
+import { ruleRoutes } from '../api/routing';
+import { statsRoutes } from '../api/stats';
+import { createChannelService } from '../channels/service';
+import { ensureToken } from '../domain/access/tokens';
+import { createOrdersService } from '../domain/orders/service';
+import type { Config } from '../platform/config';
+import { createDb, type Db } from '../platform/db';
+import { contextualLogger } from '../platform/log-context';
+import type { Logger } from '../platform/logger';
+import { createMailer } from '../platform/mailer';
+import { createMetrics, type Metrics } from '../platform/metrics';
+import { connectClient } from '../platform/temporal/connection';
+import { connectWorker, createOrderWorker } from './worker-factory';
+
+export interface RunningApi {
+  url: string;
+  server: Server;
+  app: Express;
+  /** The route table the app serves (API routes; the app adds health, metrics and docs). */
+  routes: RouteDef[];
+  db: Db;
+  client: Client;
+  metrics: Metrics;
+  close(): Promise<void>;
+}
+
+export async function startApi(opts: {
+  config: Config;
+  databaseUrl: string;
+  temporalAddress: string;
+  log: Logger;
+  metrics?: Metrics;
+  port?: number;
+}): Promise<RunningApi> {
+  const { config, log } = opts;
+  const metrics = opts.metrics ?? createMetrics();
+  const db = createDb(opts.databaseUrl, { poolMax: config.DB_POOL_MAX });
+  const client = await connectClient({ address: opts.temporalAddress, namespace: config.TEMPORAL_NAMESPACE });
+  const orders = createOrdersService({ db, client, taskQueue: config.TEMPORAL_TASK_QUEUE, metrics });
+  // Webhook and retry lines carry the request id of the call that caused them.
+  const channels = createChannelService({
+    db,
+    client,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    log: contextualLogger(log),
+    metrics,
+  });
+  const auth = createAuthenticator({ db, log });
+  if (config.ORDER_HUB_BOOTSTRAP_ADMIN_TOKEN) {
+    const outcome = await ensureToken(
+      db,
+      config.ORDER_HUB_BOOTSTRAP_ADMIN_TOKEN,
+      { name: 'bootstrap-admin', roles: ['admin'] },
+      { actor: 'ORDER_HUB_BOOTSTRAP_ADMIN_TOKEN', role: 'admin' },
+    );
+    if (outcome === 'revoked') log.warn('ORDER_HUB_BOOTSTRAP_ADMIN_TOKEN was revoked; it stays revoked');
+    else log.info({ outcome }, 'bootstrap admin token from ORDER_HUB_BOOTSTRAP_ADMIN_TOKEN');
+  }
+
+  // Orders waiting, by status: read from the database at scrape time.
+  new Gauge({
+    name: 'orderhub_orders_by_status',
+    help: 'Open orders by status (from the database at scrape time)',
+    labelNames: ['status'],
+    registers: [metrics.registry],
+    async collect() {
+      this.reset();
+      const rows = await db('orders')
+        .whereNotIn('status', ['COMPLETED', 'CANCELLED'])
+        .groupBy('status')
+        .select('status')
+        .count('* as n');
+      for (const r of rows) this.set({ status: String(r.status) }, Number(r.n));
+    },
+  });
+
+  const routes = [
+    ...orderRoutes(orders),
+    ...channelRoutes(channels),
+    ...ruleRoutes({ db }),
+    ...accessRoutes({ db, auth }),
+    ...reportRoutes({ db }),
+    ...statsRoutes({ db, config }),
+  ];
+  const app = createApp({
+    log,
+    metrics,
+    auth,
+    writesPerMinute: config.RATE_LIMIT_WRITES_PER_MINUTE,
+    consoleUi: consoleUi(),
+    routes,
+    readiness: [
+      { name: 'database', check: async () => void (await db.raw('select 1')) },
+      {
+        name: 'temporal',
+        check: async () => {
+          await client.connection.workflowService.getSystemInfo({});
+        },
+      },
+    ],
+  });
+  const port = opts.port ?? config.PORT;
+  const server: Server = await new Promise((resolve, reject) => {
+    // Webhook signatures cover the raw body: those paths keep it (see RAW_BODY_PATHS).
+    const s = withRawBodies(app).listen(port, config.HOST, () => resolve(s));
+    s.once('error', reject);
+  });
+  await channels.start();
+  const addr = server.address();
+  const boundPort = typeof addr === 'object' && addr ? addr.port : port;
+  return {
+    url: `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${boundPort}`,
+    server,
+    app,
+    routes,
+    db,
+    client,
+    metrics,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await channels.close();
+      await client.connection.close();
+      await db.destroy();
+    },
+  };
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  db: Db;
+  done: Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startWorker(opts: {
+  config: Config;
+  databaseUrl: string;
+  temporalAddress: string;
+  log: Logger;
+  metrics?: Metrics;
+  taskQueue?: string;
+  workflowBundlePath?: string;
+}): Promise<RunningWorker> {
+  const { config, log } = opts;
+  const db = createDb(opts.databaseUrl, { poolMax: config.DB_POOL_MAX });
+  const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, log });
+  const connection = await connectWorker(opts.temporalAddress);
+  const worker = await createOrderWorker({
+    config,
+    db,
+    log,
+    metrics: opts.metrics ?? createMetrics(),
+    mailer,
+    connection,
+    ...(opts.taskQueue ? { taskQueue: opts.taskQueue } : {}),
+    ...(opts.workflowBundlePath ? { workflowBundlePath: opts.workflowBundlePath } : {}),
+  });
+  const done = worker.run();
+  return {
+    worker,
+    db,
+    done,
+    async close() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+      await connection.close();
+      await db.destroy();
+      mailer.close();
+    },
+  };
+}

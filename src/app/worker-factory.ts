@@ -1,0 +1,68 @@
+// Builds the order worker: activities with their dependencies, the workflow bundle, tuned slots,
+// and the interceptors that carry request id, order and channel into every workflow and activity log line.
+import fs from 'node:fs';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import type { ChannelFetcher } from '../activities/orders';
+import type { Config } from '../platform/config';
+import type { Db } from '../platform/db';
+import { contextualLogger } from '../platform/log-context';
+import type { Logger } from '../platform/logger';
+import type { Mailer } from '../platform/mailer';
+import type { Metrics } from '../platform/metrics';
+import {
+  activityLogContext,
+  clientInterceptors,
+  workflowInterceptorMarker,
+  workflowInterceptorModules,
+} from '../platform/temporal/interceptors';
+
+export interface WorkerDeps {
+  config: Config;
+  db: Db;
+  log: Logger;
+  metrics: Metrics;
+  mailer: Mailer;
+  connection: NativeConnection;
+  taskQueue?: string;
+  /** A pre-built bundle (tests build it once per run); otherwise the workflows are bundled at start. */
+  workflowBundlePath?: string;
+  fetchers?: Record<string, ChannelFetcher>;
+}
+
+export async function createOrderWorker(deps: WorkerDeps): Promise<Worker> {
+  const { config } = deps;
+  const bundlePath = deps.workflowBundlePath ?? process.env.ORDER_HUB_WORKFLOW_BUNDLE;
+  if (bundlePath && !fs.readFileSync(bundlePath, 'utf8').includes(workflowInterceptorMarker))
+    deps.log.warn(
+      { bundlePath },
+      'the workflow bundle was built without the log-context interceptors (workflowInterceptorModules): ' +
+        'workflow and activity log lines will not carry requestId and orderId',
+    );
+  return Worker.create({
+    connection: deps.connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: deps.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
+    ...(bundlePath
+      ? { workflowBundle: { codePath: bundlePath } }
+      : { workflowsPath: require.resolve('../workflows') }),
+    interceptors: {
+      ...(bundlePath ? {} : { workflowModules: workflowInterceptorModules }),
+      activity: [activityLogContext],
+      // The client activities use (ingestion starts orders from activities).
+      client: clientInterceptors(),
+    },
+    activities: createActivities(
+      // Activities log with the fields of the activity that calls them (see logging/context.ts).
+      { db: deps.db, config, mailer: deps.mailer, log: contextualLogger(deps.log), metrics: deps.metrics },
+      { fetchers: deps.fetchers ?? {} },
+    ),
+    maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+    maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+  });
+}
+
+export async function connectWorker(address: string): Promise<NativeConnection> {
+  return NativeConnection.connect({ address });
+}

@@ -1,0 +1,424 @@
+// What the order routes do: store-once + start-once, reads joined with workflow state, and the
+// Updates/signals that steer a running order.
+import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { ApplicationFailure } from '@temporalio/common';
+import { HttpProblem } from '../../api/problem';
+import type { Db } from '../../platform/db';
+import type { Metrics } from '../../platform/metrics';
+import {
+  type ApprovalRequest,
+  approveUpdate,
+  confirmScanUpdate,
+  type OrderState,
+  type OverrideRequest,
+  overrideUpdate,
+  paymentConfirmedSignal,
+  type ScanRequest,
+  stateQuery,
+  stockReplenishedSignal,
+} from '../../workflows/definitions';
+import { normalizeOrder, type ParsedOrderInput } from './model';
+import { startOrderWorkflow } from './starter';
+import { findOrderRow, type OrderRow, orderLines, storeOrder, writeAudit } from './store';
+
+export interface OrdersServiceDeps {
+  db: Db;
+  client: Client;
+  taskQueue: string;
+  metrics: Metrics;
+}
+
+export interface CreatedOrder {
+  id: string;
+  workflowId: string;
+  created: boolean;
+  status: string;
+}
+
+/** A user's text matched literally inside LIKE: %, _ and the escape character lose their meaning. */
+export const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** Workers may take a while to pick up a fresh workflow: a few parallel starts keep the API fast. */
+const START_CONCURRENCY = 16;
+
+export function createOrdersService({ db, client, taskQueue, metrics }: OrdersServiceDeps) {
+  async function startWorkflow(row: OrderRow, source: 'http' | 'webhook' | 'poll' | 'file'): Promise<void> {
+    await startOrderWorkflow(client, taskQueue, {
+      channel: row.channel,
+      externalId: row.external_id,
+      source,
+      known: {
+        customerName: row.customer.name,
+        customerTier: row.customer_tier,
+        totalMinor: row.total_minor,
+        currency: row.currency,
+      },
+    });
+  }
+
+  async function requireOrder(ref: string): Promise<OrderRow> {
+    const row = await findOrderRow(db, ref);
+    if (!row) throw new HttpProblem(404, 'Order not found', `no order ${ref}`);
+    return row;
+  }
+
+  /** Turns a workflow's refusal into 409 (validator said no) or 404 (no such workflow). */
+  async function steer<T>(row: OrderRow, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) {
+        const cause = err.cause as ApplicationFailure | Error | undefined;
+        throw new HttpProblem(409, 'Not possible now', cause?.message ?? err.message);
+      }
+      if (err instanceof WorkflowNotFoundError) {
+        const now = await db<OrderRow>('orders').where({ id: row.id }).first('status');
+        if (now && ['COMPLETED', 'CANCELLED'].includes(now.status))
+          throw new HttpProblem(409, 'Not possible now', `order is already ${now.status.toLowerCase()}`);
+        throw new HttpProblem(404, 'Order workflow not found', err.message);
+      }
+      throw err;
+    }
+  }
+
+  return {
+    startWorkflow,
+    requireOrder,
+
+    /** Stores each order once and starts its workflow once; the whole batch was validated before. */
+    async createOrders(
+      inputs: ParsedOrderInput[],
+      createdBy: string,
+      rawBodies: string[],
+      role = 'integration',
+    ): Promise<CreatedOrder[]> {
+      const results: CreatedOrder[] = [];
+      const rows: OrderRow[] = [];
+      for (const [i, input] of inputs.entries()) {
+        const stored = await storeOrder(db, normalizeOrder(input), {
+          createdBy,
+          role,
+          raw: { source: 'http', payload: rawBodies[i] ?? JSON.stringify(input) },
+        });
+        if (stored.created) metrics.ordersReceived.inc({ channel: input.channel });
+        rows.push(stored.row);
+        results.push({
+          id: stored.id,
+          workflowId: stored.row.workflow_id,
+          created: stored.created,
+          status: stored.row.status,
+        });
+      }
+      // Always (re)start: a crash between commit and start is healed by the client's retry.
+      for (let i = 0; i < rows.length; i += START_CONCURRENCY) {
+        await Promise.all(rows.slice(i, i + START_CONCURRENCY).map((row) => startWorkflow(row, 'http')));
+      }
+      return results;
+    },
+
+    async getOrder(ref: string) {
+      const row = await requireOrder(ref);
+      const lines = await orderLines(db, row.id);
+      let workflow: OrderState | null = null;
+      try {
+        workflow = await client.workflow.getHandle(row.workflow_id).query(stateQuery);
+      } catch {
+        workflow = null; // not started yet, or the cluster is unreachable: the row still answers
+      }
+      return { row, lines, workflow };
+    },
+
+    async listOrders(filter: {
+      status?: string;
+      channel?: string;
+      fulfiller?: string;
+      slaBreached?: boolean;
+      from?: string;
+      to?: string;
+      /** Part of the customer's name or e-mail, case-insensitive. */
+      customer?: string;
+      poNumber?: string;
+      cursor?: string;
+      limit: number;
+      /** Scope of the caller's token: only these channels / fulfillers. */
+      channels?: string[];
+      fulfillers?: string[];
+    }) {
+      const q = db<OrderRow>('orders').orderBy([
+        { column: 'created_at', order: 'desc' },
+        { column: 'id', order: 'desc' },
+      ]);
+      if (filter.status) q.where('status', filter.status);
+      if (filter.channel) q.where('channel', filter.channel);
+      if (filter.fulfiller) q.where('fulfiller_code', filter.fulfiller);
+      if (filter.channels) q.whereIn('channel', filter.channels);
+      if (filter.fulfillers) q.whereIn('fulfiller_code', filter.fulfillers);
+      if (filter.slaBreached !== undefined) q.where('sla_breached', filter.slaBreached);
+      if (filter.from) q.where('created_at', '>=', filter.from);
+      if (filter.to) q.where('created_at', '<', filter.to);
+      if (filter.poNumber) q.where('po_number', filter.poNumber);
+      if (filter.customer) {
+        // Same expressions as the trigram indexes of migration 0006, so they can serve the search.
+        const pattern = `%${escapeLike(filter.customer)}%`;
+        q.where((w) =>
+          w
+            .whereRaw("(customer->>'name') ILIKE ?", [pattern])
+            .orWhereRaw("(customer->>'email') ILIKE ?", [pattern]),
+        );
+      }
+      if (filter.cursor) {
+        const [at, id] = Buffer.from(filter.cursor, 'base64url').toString().split('|');
+        if (!at || !id)
+          throw new HttpProblem(400, 'Invalid request', 'cursor is not valid', [
+            { path: 'query.cursor', message: 'not a cursor from this API' },
+          ]);
+        q.whereRaw('(created_at, id) < (?::timestamptz, ?::uuid)', [at, id]);
+      }
+      // The cursor keeps PostgreSQL's microseconds: a JS Date (milliseconds) would skip rows.
+      const rows = (await q
+        .select(
+          '*',
+          db.raw('to_char(created_at AT TIME ZONE \'UTC\', \'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\') AS cursor_at'),
+        )
+        .limit(filter.limit + 1)) as (OrderRow & { cursor_at: string })[];
+      const page = rows.slice(0, filter.limit);
+      const last = page[page.length - 1];
+      return {
+        rows: page,
+        nextCursor:
+          rows.length > filter.limit && last
+            ? Buffer.from(`${last.cursor_at}|${last.id}`).toString('base64url')
+            : null,
+      };
+    },
+
+    async shipmentFulfiller(orderId: string, pickListId: string): Promise<string> {
+      const shipment = await db('shipments')
+        .where({ order_id: orderId, pick_list_id: pickListId })
+        .first('fulfiller_code');
+      if (!shipment) throw new HttpProblem(404, 'Shipment not found', `order has no pick list ${pickListId}`);
+      return shipment.fulfiller_code as string;
+    },
+
+    async confirmScan(ref: string, scan: ScanRequest) {
+      const row = await requireOrder(ref);
+      return steer(row, () =>
+        client.workflow.getHandle(row.workflow_id).executeUpdate(confirmScanUpdate, { args: [scan] }),
+      );
+    },
+
+    async override(ref: string, req: OverrideRequest) {
+      const row = await requireOrder(ref);
+      return steer(row, () =>
+        client.workflow.getHandle(row.workflow_id).executeUpdate(overrideUpdate, { args: [req] }),
+      );
+    },
+
+    async approve(ref: string, req: ApprovalRequest) {
+      const row = await requireOrder(ref);
+      return steer(row, () =>
+        client.workflow.getHandle(row.workflow_id).executeUpdate(approveUpdate, { args: [req] }),
+      );
+    },
+
+    async confirmPayment(
+      ref: string,
+      reference?: string,
+      by: { actor: string; role: string; requestId?: string } = { actor: 'api', role: 'ops' },
+    ) {
+      const row = await requireOrder(ref);
+      await steer(row, () =>
+        client.workflow
+          .getHandle(row.workflow_id)
+          .signal(paymentConfirmedSignal, reference ? { reference } : {}),
+      );
+      // The signal is the change (durable once accepted); its trail follows it at once.
+      await writeAudit(db, {
+        actor: by.actor,
+        role: by.role,
+        action: 'payment:confirm',
+        targetType: 'order',
+        targetId: row.id,
+        before: { paymentStatus: row.payment_status },
+        after: { paymentStatus: 'paid', ...(reference ? { reference } : {}) },
+        ...(by.requestId ? { requestId: by.requestId } : {}),
+      });
+      return { workflowId: row.workflow_id, signalled: true };
+    },
+
+    /** Changes stock, audited in the same transaction; releases orders waiting on the SKU. */
+    async adjustInventory(adj: {
+      sku: string;
+      fulfiller: string;
+      delta: number;
+      lot?: string;
+      expiresOn?: string;
+      name?: string;
+      category?: string;
+      perishable?: boolean;
+      reason: string;
+      actor: string;
+      role?: string;
+      requestId?: string;
+    }) {
+      const lot = adj.lot ?? '';
+      const result = await db.transaction(async (trx) => {
+        const fulfiller = await trx('fulfillers').where({ code: adj.fulfiller }).first('code');
+        if (!fulfiller)
+          throw new HttpProblem(422, 'Unknown fulfiller', `no fulfiller ${adj.fulfiller}`, [
+            { path: 'body.fulfiller', message: 'unknown fulfiller' },
+          ]);
+        await trx('skus')
+          .insert({
+            sku: adj.sku,
+            name: adj.name ?? adj.sku,
+            category: adj.category ?? 'uncategorized',
+            perishable: adj.perishable ?? Boolean(adj.expiresOn),
+          })
+          .onConflict('sku')
+          .ignore();
+        const before = await trx('inventory')
+          .where({ sku: adj.sku, fulfiller_code: adj.fulfiller, lot })
+          .forUpdate()
+          .first();
+        if ((before?.on_hand ?? 0) + adj.delta < (before?.reserved ?? 0)) {
+          throw new HttpProblem(
+            422,
+            'Adjustment not possible',
+            `on hand would drop below the ${before?.reserved ?? 0} unit(s) reserved`,
+            [{ path: 'body.delta', message: 'would leave less stock than is reserved' }],
+          );
+        }
+        const [after] = await trx('inventory')
+          .insert({
+            sku: adj.sku,
+            fulfiller_code: adj.fulfiller,
+            lot,
+            expires_on: adj.expiresOn ?? null,
+            on_hand: adj.delta,
+          })
+          .onConflict(['sku', 'fulfiller_code', 'lot'])
+          .merge({
+            on_hand: trx.raw('inventory.on_hand + ?', [adj.delta]),
+            ...(adj.expiresOn ? { expires_on: adj.expiresOn } : {}),
+            updated_at: trx.fn.now(),
+          })
+          .returning(['id', 'sku', 'fulfiller_code', 'lot', 'expires_on', 'on_hand', 'reserved']);
+        await writeAudit(trx, {
+          actor: adj.actor,
+          role: adj.role ?? 'ops',
+          action: 'inventory:adjust',
+          targetType: 'inventory',
+          targetId: `${adj.sku}@${adj.fulfiller}${lot ? `#${lot}` : ''}`,
+          before: before ? { on_hand: before.on_hand, reserved: before.reserved } : null,
+          after: { on_hand: after.on_hand, reserved: after.reserved },
+          reason: adj.reason,
+          ...(adj.requestId ? { requestId: adj.requestId } : {}),
+        });
+        return after;
+      });
+      const released: string[] = [];
+      if (adj.delta > 0) {
+        const waiting = await db('orders as o')
+          .join('order_lines as l', 'l.order_id', 'o.id')
+          .where({ 'o.status': 'ON_HOLD_STOCK', 'l.sku': adj.sku })
+          .distinct('o.workflow_id');
+        for (const w of waiting) {
+          try {
+            await client.workflow
+              .getHandle(w.workflow_id)
+              .signal(stockReplenishedSignal, { skus: [adj.sku] });
+            released.push(w.workflow_id);
+          } catch (err) {
+            if (!(err instanceof WorkflowNotFoundError)) throw err;
+          }
+        }
+      }
+      return { inventory: result, signalled: released };
+    },
+
+    /** Stock per (SKU, site), lots summed, keyset-paged in (sku, site) order. */
+    async stockLevels(filter: {
+      sku?: string;
+      site?: string;
+      sites?: string[];
+      cursor?: string;
+      limit: number;
+    }) {
+      const q = db('inventory as i')
+        .leftJoin('skus as s', 's.sku', 'i.sku')
+        .groupBy('i.sku', 'i.fulfiller_code', 's.name')
+        .orderBy([
+          { column: 'i.sku', order: 'asc' },
+          { column: 'i.fulfiller_code', order: 'asc' },
+        ])
+        .select(
+          'i.sku',
+          's.name',
+          'i.fulfiller_code as site',
+          db.raw('sum(i.on_hand)::int AS on_hand'),
+          db.raw('sum(i.reserved)::int AS reserved'),
+          db.raw('count(*)::int AS lots'),
+          db.raw('max(i.updated_at) AS updated_at'),
+        )
+        .limit(filter.limit + 1);
+      if (filter.sku) q.whereRaw('i.sku ILIKE ?', [`%${escapeLike(filter.sku)}%`]);
+      if (filter.site) q.where('i.fulfiller_code', filter.site);
+      if (filter.sites) q.whereIn('i.fulfiller_code', filter.sites);
+      if (filter.cursor) {
+        let after: unknown;
+        try {
+          after = JSON.parse(Buffer.from(filter.cursor, 'base64url').toString());
+        } catch {
+          after = undefined;
+        }
+        if (!Array.isArray(after) || after.length !== 2 || !after.every((v) => typeof v === 'string'))
+          throw new HttpProblem(400, 'Invalid request', 'cursor is not valid', [
+            { path: 'query.cursor', message: 'not a cursor from this API' },
+          ]);
+        q.whereRaw('(i.sku, i.fulfiller_code) > (?, ?)', after);
+      }
+      const rows = (await q) as {
+        sku: string;
+        name: string | null;
+        site: string;
+        on_hand: number;
+        reserved: number;
+        lots: number;
+        updated_at: Date;
+      }[];
+      const page = rows.slice(0, filter.limit);
+      const last = page[page.length - 1];
+      return {
+        stock: page.map((r) => ({
+          sku: r.sku,
+          name: r.name,
+          site: r.site,
+          onHand: r.on_hand,
+          reserved: r.reserved,
+          available: r.on_hand - r.reserved,
+          lots: r.lots,
+          updatedAt: r.updated_at.toISOString(),
+        })),
+        nextCursor:
+          rows.length > filter.limit && last
+            ? Buffer.from(JSON.stringify([last.sku, last.site])).toString('base64url')
+            : null,
+      };
+    },
+
+    async portal(token: string) {
+      const row = await db<OrderRow>('orders').where({ portal_token: token }).first();
+      if (!row) throw new HttpProblem(404, 'Not found', 'no order behind this link');
+      return {
+        orderNumber: row.external_id,
+        stage: row.portal_stage,
+        carrier: row.portal_stage === 'shipped' || row.portal_stage === 'delivered' ? row.carrier : null,
+        trackingNumber: row.tracking_number,
+        updatedAt: row.updated_at,
+      };
+    },
+  };
+}
+
+export type OrdersService = ReturnType<typeof createOrdersService>;

@@ -1,0 +1,65 @@
+// Start-once for order workflows: the one path the API, webhooks, pollers and file imports use to
+// start `order-<channel>-<externalId>`, so a race between them can never make a second workflow.
+import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { SearchAttributePair } from '@temporalio/common';
+import { type OrderWorkflowInput, searchAttributes as SA } from '../../workflows/definitions';
+import { formatMinor, minorUnitDigits } from '../money';
+import { workflowIdFor } from './model';
+
+export interface OrderStart {
+  channel: string;
+  externalId: string;
+  source: OrderWorkflowInput['source'];
+  /** Known before normalization (HTTP orders, pre-validated channel orders): summary and search attributes. */
+  known?: { customerName?: string; customerTier?: string; totalMinor?: number; currency?: string };
+  /**
+   * An order whose earlier workflow failed (e.g. its payload did not normalize) may start again after
+   * the payload was corrected; a completed or cancelled order never does.
+   */
+  allowAfterFailure?: boolean;
+}
+
+/** `started`: the workflow runs (new, or an existing run attached to); `closed`: it finished before. */
+export type StartOutcome = 'started' | 'closed';
+
+/** Starts the order's workflow unless it exists: a running one is attached to, a closed one left alone. */
+export async function startOrderWorkflow(
+  client: Client,
+  taskQueue: string,
+  order: OrderStart,
+): Promise<StartOutcome> {
+  const { channel, externalId, known } = order;
+  const attributes: SearchAttributePair[] = [
+    { key: SA.OrderChannel, value: channel },
+    { key: SA.OrderStatus, value: 'RECEIVED' },
+  ];
+  if (known?.customerTier) attributes.push({ key: SA.CustomerTier, value: known.customerTier });
+  const value =
+    known?.totalMinor !== undefined && known.currency
+      ? {
+          major: known.totalMinor / 10 ** minorUnitDigits(known.currency),
+          text: formatMinor(known.totalMinor, known.currency),
+        }
+      : undefined;
+  if (value) attributes.push({ key: SA.OrderValue, value: value.major });
+  const summary = [`Order ${channel}/${externalId}`, known?.customerName, value?.text]
+    .filter(Boolean)
+    .join(' · ');
+  try {
+    await client.workflow.start('orderWorkflow', {
+      workflowId: workflowIdFor(channel, externalId),
+      taskQueue,
+      args: [{ channel, externalId, source: order.source } satisfies OrderWorkflowInput],
+      // Start-once: a concurrent or repeated start attaches to the running workflow...
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      // ...and a finished order is never started again (a failed one only when asked for).
+      workflowIdReusePolicy: order.allowAfterFailure ? 'ALLOW_DUPLICATE_FAILED_ONLY' : 'REJECT_DUPLICATE',
+      typedSearchAttributes: attributes,
+      staticSummary: summary,
+    });
+    return 'started';
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return 'closed';
+    throw err;
+  }
+}

@@ -1,0 +1,227 @@
+// Typed queries for orders: store once under (channel, external id), read, list, record progress.
+import crypto from 'node:crypto';
+import type { Knex } from 'knex';
+import type { Db } from '../../platform/db';
+import { minorUnitDigits } from '../money';
+import { type Order, type OrderFacts, type OrderStatus, orderSchema, workflowIdFor } from './model';
+
+export interface OrderRow {
+  id: string;
+  channel: string;
+  external_id: string;
+  workflow_id: string;
+  status: OrderStatus;
+  ordered_at: Date;
+  ordered_at_offset: string;
+  customer: Order['customer'];
+  ship_to: Order['shipTo'];
+  ship_country: string;
+  currency: string;
+  subtotal_minor: number;
+  shipping_minor: number;
+  tax_minor: number;
+  total_minor: number;
+  payment_status: Order['paymentStatus'];
+  po_number: string | null;
+  priority: Order['priority'];
+  customer_tier: Order['customer']['tier'];
+  fulfiller_code: string | null;
+  carrier: string | null;
+  tracking_number: string | null;
+  route: unknown;
+  sla_breached: boolean;
+  created_by: string | null;
+  callback_url: string | null;
+  portal_token: string;
+  portal_stage: string;
+  created_at: Date;
+  updated_at: Date;
+  shipped_at: Date | null;
+  completed_at: Date | null;
+}
+
+export interface OrderLineRow {
+  line_no: number;
+  sku: string;
+  name: string | null;
+  category: string | null;
+  qty: number;
+  unit_price_minor: number;
+}
+
+export function sha256(text: string): string {
+  return crypto.createHash('sha256').update(text).digest('hex');
+}
+
+export async function storeRawPayload(
+  db: Db | Knex.Transaction,
+  raw: { channel: string; externalId: string; source: string; payload: string },
+): Promise<void> {
+  await db('raw_orders')
+    .insert({
+      channel: raw.channel,
+      external_id: raw.externalId,
+      source: raw.source,
+      payload: raw.payload,
+      content_hash: sha256(raw.payload),
+    })
+    .onConflict(['channel', 'external_id', 'content_hash'])
+    .ignore();
+}
+
+/**
+ * Stores the normalized order once. Returns the order id and whether this call created it; a
+ * concurrent or repeated call for the same (channel, external id) finds the first one's row.
+ */
+export async function storeOrder(
+  db: Db,
+  order: Order,
+  opts: { createdBy?: string; role?: string; raw?: { source: string; payload: string } } = {},
+): Promise<{ id: string; created: boolean; row: OrderRow }> {
+  return db.transaction(async (trx) => {
+    if (opts.raw) {
+      await storeRawPayload(trx, { channel: order.channel, externalId: order.externalId, ...opts.raw });
+    }
+    const inserted = (await trx('orders')
+      .insert({
+        channel: order.channel,
+        external_id: order.externalId,
+        workflow_id: workflowIdFor(order.channel, order.externalId),
+        status: 'RECEIVED',
+        ordered_at: order.orderedAtUtc,
+        ordered_at_offset: order.orderedAtOffset,
+        customer: JSON.stringify(order.customer),
+        ship_to: JSON.stringify(order.shipTo),
+        ship_country: order.shipTo.country,
+        currency: order.currency,
+        subtotal_minor: order.subtotalMinor,
+        shipping_minor: order.shippingMinor,
+        tax_minor: order.taxMinor,
+        total_minor: order.totalMinor,
+        payment_status: order.paymentStatus,
+        po_number: order.poNumber ?? null,
+        priority: order.priority,
+        customer_tier: order.customer.tier,
+        callback_url: order.callbackUrl ?? null,
+        created_by: opts.createdBy ?? null,
+      })
+      .onConflict(['channel', 'external_id'])
+      .ignore()
+      .returning('*')) as OrderRow[];
+    const row = inserted[0];
+    if (row) {
+      await trx('order_lines').insert(
+        order.lines.map((l, i) => ({
+          order_id: row.id,
+          line_no: i + 1,
+          sku: l.sku,
+          name: l.name ?? null,
+          category: l.category ?? null,
+          qty: l.qty,
+          unit_price_minor: l.unitPriceMinor,
+        })),
+      );
+      if (opts.createdBy) {
+        // Audited in the same transaction as the insert: no order without its trail, no trail without it.
+        await writeAudit(trx, {
+          actor: opts.createdBy,
+          role: opts.role ?? 'integration',
+          action: 'order:create',
+          targetType: 'order',
+          targetId: row.id,
+          after: { channel: order.channel, externalId: order.externalId, totalMinor: order.totalMinor },
+        });
+      }
+      return { id: row.id, created: true, row };
+    }
+    const existing = (await trx('orders')
+      .where({ channel: order.channel, external_id: order.externalId })
+      .first()) as OrderRow;
+    return { id: existing.id, created: false, row: existing };
+  });
+}
+
+export async function findOrderRow(db: Db, ref: string): Promise<OrderRow | undefined> {
+  const q = db<OrderRow>('orders');
+  // An order is addressed by its uuid or by its workflow id (order-<channel>-<externalId>).
+  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(ref)) q.where({ id: ref });
+  else q.where({ workflow_id: ref });
+  return q.first();
+}
+
+export async function orderLines(db: Db, orderId: string): Promise<OrderLineRow[]> {
+  return db('order_lines')
+    .where({ order_id: orderId })
+    .orderBy('line_no')
+    .select('line_no', 'sku', 'name', 'category', 'qty', 'unit_price_minor');
+}
+
+export function rowToOrder(row: OrderRow, lines: OrderLineRow[]): Order {
+  return orderSchema.parse({
+    channel: row.channel,
+    externalId: row.external_id,
+    orderedAtUtc: row.ordered_at.toISOString().replace('.000Z', 'Z'),
+    orderedAtOffset: row.ordered_at_offset,
+    customer: row.customer,
+    shipTo: row.ship_to,
+    lines: lines.map((l) => ({
+      sku: l.sku,
+      qty: l.qty,
+      unitPriceMinor: l.unit_price_minor,
+      ...(l.name ? { name: l.name } : {}),
+      ...(l.category ? { category: l.category } : {}),
+    })),
+    currency: row.currency,
+    shippingMinor: row.shipping_minor,
+    taxMinor: row.tax_minor,
+    paymentStatus: row.payment_status,
+    priority: row.priority,
+    subtotalMinor: row.subtotal_minor,
+    totalMinor: row.total_minor,
+    ...(row.po_number ? { poNumber: row.po_number } : {}),
+    ...(row.callback_url ? { callbackUrl: row.callback_url } : {}),
+  });
+}
+
+export function factsOf(row: OrderRow, lines: OrderLineRow[]): OrderFacts {
+  return {
+    orderId: row.id,
+    channel: row.channel,
+    externalId: row.external_id,
+    currency: row.currency,
+    totalMinor: row.total_minor,
+    value: row.total_minor / 10 ** minorUnitDigits(row.currency),
+    paymentStatus: row.payment_status,
+    priority: row.priority,
+    customerTier: row.customer_tier,
+    shipCountry: row.ship_country,
+    lines: lines.map((l) => ({ sku: l.sku, qty: l.qty, ...(l.category ? { category: l.category } : {}) })),
+    ...(row.po_number ? { poNumber: row.po_number } : {}),
+  };
+}
+
+export interface AuditEntry {
+  actor: string;
+  role: string;
+  action: string;
+  targetType: string;
+  targetId: string;
+  before?: unknown;
+  after?: unknown;
+  reason?: string;
+  requestId?: string;
+}
+
+export async function writeAudit(db: Db | Knex.Transaction, e: AuditEntry): Promise<void> {
+  await db('audit_log').insert({
+    actor: e.actor,
+    role: e.role,
+    action: e.action,
+    target_type: e.targetType,
+    target_id: e.targetId,
+    before: e.before === undefined ? null : JSON.stringify(e.before),
+    after: e.after === undefined ? null : JSON.stringify(e.after),
+    reason: e.reason ?? null,
+    request_id: e.requestId ?? null,
+  });
+}
