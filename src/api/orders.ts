@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { everyone, type Role } from '../domain/access/roles';
 import { orderInputSchema, orderStatusSchema } from '../domain/orders/model';
 import type { OrdersService } from '../domain/orders/service';
+import type { OrderSteering } from '../domain/orders/steering';
 import type { OrderLineRow, OrderRow } from '../domain/orders/store';
 import { overrideActions, TRACKING_NUMBER_PATTERN } from '../workflows/definitions';
 import {
@@ -204,7 +205,7 @@ export function orderView(row: OrderRow, lines?: OrderLineRow[]) {
   };
 }
 
-export function orderRoutes(orders: OrdersService): RouteDef[] {
+export function orderRoutes(orders: OrdersService, steering: OrderSteering): RouteDef[] {
   return [
     route({
       method: 'post',
@@ -268,11 +269,11 @@ export function orderRoutes(orders: OrdersService): RouteDef[] {
         const order = await orders.requireOrder(params.id);
         // A split order's parts ship from different sites: the scanned part's fulfiller decides.
         const fulfiller = body.pickListId
-          ? await orders.shipmentFulfiller(order.id, body.pickListId)
+          ? await steering.shipmentFulfiller(order.id, body.pickListId)
           : order.fulfiller_code;
         assertOrderScope(principal, { ...order, fulfiller_code: fulfiller });
         const scan = { ...body, scannedBy: body.scannedBy ?? actor, actor, role, requestId };
-        return { body: await orders.confirmScan(params.id, scan) };
+        return { body: await steering.confirmScan(params.id, scan) };
       },
     }),
     route({
@@ -284,7 +285,7 @@ export function orderRoutes(orders: OrdersService): RouteDef[] {
       body: overrideBody,
       async handler({ params, body, requestId, actor, role, principal }) {
         assertOrderScope(principal, await orders.requireOrder(params.id));
-        const result = await orders.override(params.id, {
+        const result = await steering.override(params.id, {
           action: body.action,
           reason: body.reason,
           actor,
@@ -316,7 +317,7 @@ export function orderRoutes(orders: OrdersService): RouteDef[] {
         const request = { role, decision: body.decision, actor, requestId };
         return {
           body: {
-            approvals: await orders.approve(params.id, {
+            approvals: await steering.approve(params.id, {
               ...request,
               ...(body.comment ? { comment: body.comment } : {}),
             }),
@@ -335,7 +336,7 @@ export function orderRoutes(orders: OrdersService): RouteDef[] {
         assertOrderScope(principal, await orders.requireOrder(params.id));
         return {
           status: 202,
-          body: await orders.confirmPayment(params.id, body.reference, { actor, role, requestId }),
+          body: await steering.confirmPayment(params.id, body.reference, { actor, role, requestId }),
         };
       },
     }),

@@ -1,6 +1,7 @@
-// Errors as application/problem+json (RFC 9457): one type the handlers throw, one handler that writes it.
+// Errors as application/problem+json (RFC 9457): the type routes throw, the mapping of domain refusals, one handler that writes both.
 import type { ErrorRequestHandler } from 'express';
 import { ZodError } from 'zod';
+import { DomainError, InvalidInput, NotFound, NotPossibleNow, RuleViolation } from '../domain/errors';
 import { type Logger, loggableUrl } from '../platform/logger';
 
 export interface FieldError {
@@ -39,6 +40,25 @@ export function validationProblem(err: ZodError, where: 'body' | 'query' | 'para
   );
 }
 
+/** HTTP status of each kind of domain refusal: the one place the domain meets HTTP. */
+function statusOf(err: DomainError): number {
+  if (err instanceof NotFound) return 404;
+  if (err instanceof NotPossibleNow) return 409;
+  if (err instanceof InvalidInput) return 400;
+  if (err instanceof RuleViolation) return 422;
+  return 400;
+}
+
+/**
+ * A domain refusal as a problem. A service's input is the request's query on reads and its body
+ * otherwise, so that is where its field paths point.
+ */
+export function domainProblem(err: DomainError, method: string): HttpProblem {
+  const input = method === 'GET' || method === 'HEAD' ? 'query' : 'body';
+  const errors = err.fields.map((f) => ({ path: `${input}.${f.field}`, message: f.message }));
+  return new HttpProblem(statusOf(err), err.title, err.message, errors.length ? errors : undefined);
+}
+
 export function problemHandler(baseLog: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const requestId = res.locals.requestId as string | undefined;
@@ -52,6 +72,7 @@ export function problemHandler(baseLog: Logger): ErrorRequestHandler {
     }
     let problem: HttpProblem;
     if (err instanceof HttpProblem) problem = err;
+    else if (err instanceof DomainError) problem = domainProblem(err, req.method);
     else if (err instanceof ZodError) problem = validationProblem(err, 'body');
     else if (err?.type === 'entity.too.large')
       problem = new HttpProblem(413, 'Payload too large', err.message);

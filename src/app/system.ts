@@ -16,6 +16,7 @@ import { statsRoutes } from '../api/stats';
 import { createChannelService } from '../channels/service';
 import { ensureToken } from '../domain/access/tokens';
 import { createOrdersService } from '../domain/orders/service';
+import { createOrderSteering } from '../domain/orders/steering';
 import type { Config } from '../platform/config';
 import { createDb, type Db } from '../platform/db';
 import { contextualLogger } from '../platform/log-context';
@@ -88,7 +89,7 @@ export async function startApi(opts: {
   });
 
   const routes = [
-    ...orderRoutes(orders),
+    ...orderRoutes(orders, createOrderSteering({ db, client })),
     ...channelRoutes(channels),
     ...ruleRoutes({ db }),
     ...accessRoutes({ db, auth }),

@@ -1,25 +1,13 @@
-// What the order routes do: store-once + start-once, reads joined with workflow state, and the
-// Updates/signals that steer a running order.
-import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import type { ApplicationFailure } from '@temporalio/common';
-import { HttpProblem } from '../../api/problem';
+// What the order routes do: store-once + start-once, and reads joined with workflow state (steering a
+// running order is in steering.ts).
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { Db } from '../../platform/db';
 import type { Metrics } from '../../platform/metrics';
-import {
-  type ApprovalRequest,
-  approveUpdate,
-  confirmScanUpdate,
-  type OrderState,
-  type OverrideRequest,
-  overrideUpdate,
-  paymentConfirmedSignal,
-  type ScanRequest,
-  stateQuery,
-  stockReplenishedSignal,
-} from '../../workflows/definitions';
+import { type OrderState, stateQuery, stockReplenishedSignal } from '../../workflows/definitions';
+import { InvalidInput, NotFound, RuleViolation, UnknownFulfiller } from '../errors';
 import { normalizeOrder, type ParsedOrderInput } from './model';
 import { startOrderWorkflow } from './starter';
-import { findOrderRow, type OrderRow, orderLines, storeOrder, writeAudit } from './store';
+import { type OrderRow, orderLines, requireOrderRow, storeOrder, writeAudit } from './store';
 
 export interface OrdersServiceDeps {
   db: Db;
@@ -56,30 +44,7 @@ export function createOrdersService({ db, client, taskQueue, metrics }: OrdersSe
     });
   }
 
-  async function requireOrder(ref: string): Promise<OrderRow> {
-    const row = await findOrderRow(db, ref);
-    if (!row) throw new HttpProblem(404, 'Order not found', `no order ${ref}`);
-    return row;
-  }
-
-  /** Turns a workflow's refusal into 409 (validator said no) or 404 (no such workflow). */
-  async function steer<T>(row: OrderRow, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError) {
-        const cause = err.cause as ApplicationFailure | Error | undefined;
-        throw new HttpProblem(409, 'Not possible now', cause?.message ?? err.message);
-      }
-      if (err instanceof WorkflowNotFoundError) {
-        const now = await db<OrderRow>('orders').where({ id: row.id }).first('status');
-        if (now && ['COMPLETED', 'CANCELLED'].includes(now.status))
-          throw new HttpProblem(409, 'Not possible now', `order is already ${now.status.toLowerCase()}`);
-        throw new HttpProblem(404, 'Order workflow not found', err.message);
-      }
-      throw err;
-    }
-  }
+  const requireOrder = (ref: string): Promise<OrderRow> => requireOrderRow(db, ref);
 
   return {
     startWorkflow,
@@ -169,8 +134,8 @@ export function createOrdersService({ db, client, taskQueue, metrics }: OrdersSe
       if (filter.cursor) {
         const [at, id] = Buffer.from(filter.cursor, 'base64url').toString().split('|');
         if (!at || !id)
-          throw new HttpProblem(400, 'Invalid request', 'cursor is not valid', [
-            { path: 'query.cursor', message: 'not a cursor from this API' },
+          throw new InvalidInput('cursor is not valid', [
+            { field: 'cursor', message: 'not a cursor from this API' },
           ]);
         q.whereRaw('(created_at, id) < (?::timestamptz, ?::uuid)', [at, id]);
       }
@@ -192,60 +157,6 @@ export function createOrdersService({ db, client, taskQueue, metrics }: OrdersSe
       };
     },
 
-    async shipmentFulfiller(orderId: string, pickListId: string): Promise<string> {
-      const shipment = await db('shipments')
-        .where({ order_id: orderId, pick_list_id: pickListId })
-        .first('fulfiller_code');
-      if (!shipment) throw new HttpProblem(404, 'Shipment not found', `order has no pick list ${pickListId}`);
-      return shipment.fulfiller_code as string;
-    },
-
-    async confirmScan(ref: string, scan: ScanRequest) {
-      const row = await requireOrder(ref);
-      return steer(row, () =>
-        client.workflow.getHandle(row.workflow_id).executeUpdate(confirmScanUpdate, { args: [scan] }),
-      );
-    },
-
-    async override(ref: string, req: OverrideRequest) {
-      const row = await requireOrder(ref);
-      return steer(row, () =>
-        client.workflow.getHandle(row.workflow_id).executeUpdate(overrideUpdate, { args: [req] }),
-      );
-    },
-
-    async approve(ref: string, req: ApprovalRequest) {
-      const row = await requireOrder(ref);
-      return steer(row, () =>
-        client.workflow.getHandle(row.workflow_id).executeUpdate(approveUpdate, { args: [req] }),
-      );
-    },
-
-    async confirmPayment(
-      ref: string,
-      reference?: string,
-      by: { actor: string; role: string; requestId?: string } = { actor: 'api', role: 'ops' },
-    ) {
-      const row = await requireOrder(ref);
-      await steer(row, () =>
-        client.workflow
-          .getHandle(row.workflow_id)
-          .signal(paymentConfirmedSignal, reference ? { reference } : {}),
-      );
-      // The signal is the change (durable once accepted); its trail follows it at once.
-      await writeAudit(db, {
-        actor: by.actor,
-        role: by.role,
-        action: 'payment:confirm',
-        targetType: 'order',
-        targetId: row.id,
-        before: { paymentStatus: row.payment_status },
-        after: { paymentStatus: 'paid', ...(reference ? { reference } : {}) },
-        ...(by.requestId ? { requestId: by.requestId } : {}),
-      });
-      return { workflowId: row.workflow_id, signalled: true };
-    },
-
     /** Changes stock, audited in the same transaction; releases orders waiting on the SKU. */
     async adjustInventory(adj: {
       sku: string;
@@ -264,10 +175,7 @@ export function createOrdersService({ db, client, taskQueue, metrics }: OrdersSe
       const lot = adj.lot ?? '';
       const result = await db.transaction(async (trx) => {
         const fulfiller = await trx('fulfillers').where({ code: adj.fulfiller }).first('code');
-        if (!fulfiller)
-          throw new HttpProblem(422, 'Unknown fulfiller', `no fulfiller ${adj.fulfiller}`, [
-            { path: 'body.fulfiller', message: 'unknown fulfiller' },
-          ]);
+        if (!fulfiller) throw new UnknownFulfiller(adj.fulfiller);
         await trx('skus')
           .insert({
             sku: adj.sku,
@@ -282,11 +190,10 @@ export function createOrdersService({ db, client, taskQueue, metrics }: OrdersSe
           .forUpdate()
           .first();
         if ((before?.on_hand ?? 0) + adj.delta < (before?.reserved ?? 0)) {
-          throw new HttpProblem(
-            422,
+          throw new RuleViolation(
             'Adjustment not possible',
             `on hand would drop below the ${before?.reserved ?? 0} unit(s) reserved`,
-            [{ path: 'body.delta', message: 'would leave less stock than is reserved' }],
+            [{ field: 'delta', message: 'would leave less stock than is reserved' }],
           );
         }
         const [after] = await trx('inventory')
@@ -373,8 +280,8 @@ export function createOrdersService({ db, client, taskQueue, metrics }: OrdersSe
           after = undefined;
         }
         if (!Array.isArray(after) || after.length !== 2 || !after.every((v) => typeof v === 'string'))
-          throw new HttpProblem(400, 'Invalid request', 'cursor is not valid', [
-            { path: 'query.cursor', message: 'not a cursor from this API' },
+          throw new InvalidInput('cursor is not valid', [
+            { field: 'cursor', message: 'not a cursor from this API' },
           ]);
         q.whereRaw('(i.sku, i.fulfiller_code) > (?, ?)', after);
       }
@@ -409,7 +316,7 @@ export function createOrdersService({ db, client, taskQueue, metrics }: OrdersSe
 
     async portal(token: string) {
       const row = await db<OrderRow>('orders').where({ portal_token: token }).first();
-      if (!row) throw new HttpProblem(404, 'Not found', 'no order behind this link');
+      if (!row) throw new NotFound('no order behind this link');
       return {
         orderNumber: row.external_id,
         stage: row.portal_stage,

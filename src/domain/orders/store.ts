@@ -2,6 +2,7 @@
 import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Db } from '../../platform/db';
+import { NotFound } from '../errors';
 import { minorUnitDigits } from '../money';
 import { type Order, type OrderFacts, type OrderStatus, orderSchema, workflowIdFor } from './model';
 
@@ -147,6 +148,31 @@ export async function findOrderRow(db: Db, ref: string): Promise<OrderRow | unde
   if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(ref)) q.where({ id: ref });
   else q.where({ workflow_id: ref });
   return q.first();
+}
+
+/** The order behind a uuid or workflow id, or NotFound. */
+export async function requireOrderRow(db: Db, ref: string): Promise<OrderRow> {
+  const row = await findOrderRow(db, ref);
+  if (!row) throw new NotFound(`no order ${ref}`, 'Order not found');
+  return row;
+}
+
+/** The order's status as the row has it now (undefined when there is no such order). */
+export async function currentStatus(db: Db, orderId: string): Promise<OrderStatus | undefined> {
+  const row = await db<OrderRow>('orders').where({ id: orderId }).first('status');
+  return row?.status;
+}
+
+/** The fulfiller of one part (pick list) of an order, or undefined when the order has no such part. */
+export async function shipmentFulfillerCode(
+  db: Db,
+  orderId: string,
+  pickListId: string,
+): Promise<string | undefined> {
+  const shipment = await db('shipments')
+    .where({ order_id: orderId, pick_list_id: pickListId })
+    .first('fulfiller_code');
+  return shipment?.fulfiller_code as string | undefined;
 }
 
 export async function orderLines(db: Db, orderId: string): Promise<OrderLineRow[]> {
