@@ -156,11 +156,13 @@ const config = {
     {
       name: 'domain-areas-meet-through-service-or-model',
       severity: 'error',
-      comment: 'One domain area reaches another only through its service.ts or model.ts, never its store.',
+      comment:
+        'One domain area reaches another only through its service.ts or model.ts, never its store (a row type from a store, import type, is allowed).',
       from: { path: '^src/domain/([^/]+)/' },
       to: {
         path: '^src/domain/[^/]+/',
         pathNot: ['^src/domain/$1/', '^src/domain/[^/]+/(service|model)\\.ts$'],
+        ...RUNTIME,
       },
     },
     {
@@ -168,7 +170,7 @@ const config = {
       severity: 'error',
       comment: 'Channel code stores orders through the orders service, not the orders store.',
       from: { path: '^src/(channels/|activities/channels\\.ts$)' },
-      to: { path: '^src/domain/orders/store\\.ts$' },
+      to: { path: '^src/domain/orders/store\\.ts$', ...RUNTIME },
     },
   ],
   options: {

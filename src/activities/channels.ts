@@ -22,7 +22,7 @@ import {
 import { mappedColumns } from '../channels/mapping';
 import { orderFromInput } from '../channels/normalize-common';
 import { connectors, parseChannel } from '../channels/registry';
-import type { Channel, PollPosition } from '../channels/types';
+import type { Channel, FetchResult, PollPosition } from '../channels/types';
 import {
   createChannelLookup,
   insertRawPayload,
@@ -37,7 +37,6 @@ import type { Db } from '../platform/db';
 import { withBatchId } from '../platform/log-context';
 import type { OrderWorkflowInput } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
-import type { FetchResult } from './orders';
 
 /** What the order workflow's fetch and normalize activities call for an order of a channel. */
 export interface ChannelOrderSource {

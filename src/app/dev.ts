@@ -130,7 +130,7 @@ async function main(): Promise<void> {
     });
     const api = await startApi({ config: runtimeConfig, databaseUrl, temporalAddress, log, metrics });
     stops.push({ name: 'API', stop: api.close });
-    await ensureSearchAttributes(api.client, config.TEMPORAL_NAMESPACE, log);
+    await ensureSearchAttributes(api.client, config.TEMPORAL_NAMESPACE, searchAttributeList, log);
 
     const ui = temporalUi ?? '(external cluster: set TEMPORAL_UI_URL)';
     const admins = await api

@@ -9,6 +9,7 @@ import { createMailer } from '../platform/mailer';
 import { createMetrics } from '../platform/metrics';
 import { sdkLogger } from '../platform/sdk-logging';
 import { connectClient, ensureSearchAttributes } from '../platform/temporal/connection';
+import { searchAttributeList } from '../workflows/definitions';
 import { connectWorker, createOrderWorker } from './worker-factory';
 
 /**
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
     address: config.TEMPORAL_ADDRESS,
     namespace: config.TEMPORAL_NAMESPACE,
   });
-  await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE, log);
+  await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE, searchAttributeList, log);
   await client.connection.close();
   const connection = await connectWorker(config.TEMPORAL_ADDRESS);
   const worker = await createOrderWorker({ config, db, log, metrics, mailer, connection });

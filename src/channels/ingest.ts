@@ -2,11 +2,11 @@
 // content), record the ones that cannot be orders, then start each order's workflow through the
 // shared start-once path and tell running orders about payment or cancellation on the channel.
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
-import type { Knex } from 'knex';
+import { addStats, emptyStats, type IngestStats } from '../domain/channels/model';
 import { workflowIdFor } from '../domain/orders/model';
 import { type OrderStart, startOrderWorkflow } from '../domain/orders/starter';
-import { sha256 } from '../domain/orders/store';
-import type { Db } from '../platform/db';
+import { sha256 } from '../platform/crypto';
+import type { Db, Tx } from '../platform/db';
 import { overrideSignal, paymentConfirmedSignal } from '../workflows/definitions';
 import type { Channel, Connector, IncomingOrder, Preview } from './types';
 
@@ -25,31 +25,7 @@ export interface OrderTodo {
   known?: OrderStart['known'] | undefined;
 }
 
-export interface IngestStats {
-  orders: number;
-  stored: number;
-  errors: number;
-  skipped: number;
-  started: number;
-  closed: number;
-  signalled: number;
-}
-
-export const emptyStats = (): IngestStats => ({
-  orders: 0,
-  stored: 0,
-  errors: 0,
-  skipped: 0,
-  started: 0,
-  closed: 0,
-  signalled: 0,
-});
-
-export function addStats(a: IngestStats, b: Partial<IngestStats>): IngestStats {
-  const out = { ...a };
-  for (const k of Object.keys(out) as (keyof IngestStats)[]) out[k] += b[k] ?? 0;
-  return out;
-}
+export { addStats, emptyStats, type IngestStats } from '../domain/channels/model';
 
 /**
  * Stores a batch in one transaction (plus `alsoInTransaction`, e.g. the advanced poll position) and
@@ -65,7 +41,7 @@ export async function storeIncoming(
     source: 'poll' | 'webhook' | 'file';
     errorSource: string;
     recordRepeatedErrors?: boolean;
-    alsoInTransaction?: (trx: Knex.Transaction) => Promise<void>;
+    alsoInTransaction?: (trx: Tx) => Promise<void>;
   },
 ): Promise<{ todo: OrderTodo[]; stats: IngestStats }> {
   const previews: Preview[] = records.map((r) =>

@@ -1,31 +1,24 @@
 // What every connector shares: the channel row, poll positions, the incoming-order envelope and the
 // connector interface the poller, the order workflow's activities and the write-back call through.
-import { z } from 'zod';
+import type { z } from 'zod';
+import type { ChannelKind, PollPosition, RawPayload } from '../domain/channels/model';
 import type { OrderInput } from '../domain/orders/model';
 import type { OrderRow } from '../domain/orders/store';
 
-export const channelKinds = ['shopify', 'amazon', 'mysql', 'files'] as const;
-export type ChannelKind = (typeof channelKinds)[number];
+export {
+  type ChannelKind,
+  type ChannelRow,
+  channelKinds,
+  type PollPosition,
+  type RawPayload,
+  type RetrySettings,
+  retrySettingsSchema,
+} from '../domain/channels/model';
 
-/** Where the next poll starts: connector-specific watermark and cursor (JSON in channels.poll_position). */
-export type PollPosition = Record<string, string | number | null>;
-
-export interface ChannelRow {
-  id: string;
-  name: string;
-  kind: ChannelKind;
-  config: Record<string, unknown>;
-  credentials: Record<string, unknown>;
-  poll_every_seconds: number;
-  enabled: boolean;
-  poll_position: PollPosition;
-  last_poll_started_at: Date | null;
-  last_poll_finished_at: Date | null;
-  last_poll_status: string | null;
-  last_poll_error: string | null;
-  last_poll_stats: unknown;
-  created_at: Date;
-  updated_at: Date;
+/** What the order workflow's fetch step learned: the payload is complete and stored (or the order is). */
+export interface FetchResult {
+  complete: boolean;
+  detail: string;
 }
 
 /** A channel with its config and credentials parsed by the connector's schemas. */
@@ -35,15 +28,6 @@ export interface Channel<C = unknown, K = unknown> {
   config: C;
   credentials: K;
 }
-
-/** Retries of the poll's activities (the order workflow's own policies are fixed in its code). */
-export const retrySettingsSchema = z
-  .object({
-    initialIntervalSeconds: z.number().min(0.05).max(600).default(2),
-    maximumAttempts: z.number().int().min(1).max(50).default(5),
-  })
-  .partial();
-export type RetrySettings = z.infer<typeof retrySettingsSchema>;
 
 /** One order as a poll page or a webhook hands it over: the payload verbatim, as received. */
 export interface IncomingOrder {
@@ -62,11 +46,6 @@ export type Preview =
       known?: { customerName?: string; customerTier?: string; totalMinor?: number; currency?: string };
     }
   | { ok: false; reason: string };
-
-export interface RawPayload {
-  source: string;
-  payload: string;
-}
 
 export interface PolledPage {
   orders: IncomingOrder[];

@@ -1,7 +1,7 @@
 // Order Hub's configuration: the environment, parsed once with zod; a bad value names its variable.
 import path from 'node:path';
 import { z } from 'zod';
-import { TOKEN_PATTERN } from '../domain/access/roles';
+import { TOKEN_PATTERN } from './token-format';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])

@@ -5,6 +5,8 @@ import knex, { type Knex } from 'knex';
 import pg from 'pg';
 
 export type Db = Knex;
+/** A transaction: stores take `Db | Tx` so a caller can run several of them in one. */
+export type Tx = Knex.Transaction;
 
 // bigint columns (minor units, counts) come back as numbers: our amounts stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));

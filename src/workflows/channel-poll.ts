@@ -3,20 +3,15 @@
 // the advanced watermark) before the next is fetched; a long pull continues as new to keep history small.
 import { ActivityFailure, continueAsNew, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { IngestStats } from '../channels/ingest';
-import type { PollPosition, RetrySettings } from '../channels/types';
+import type {
+  ChannelPollInput,
+  IngestStats,
+  PollPosition,
+  PollStats,
+  RetrySettings,
+} from '../domain/channels/model';
 
-export interface ChannelPollInput {
-  channel: string;
-  /** The channel's retry settings (faster in tests); defaults: 2 s doubling, 5 attempts. */
-  retry?: RetrySettings | undefined;
-  /** Set when a long pull continues as new. */
-  resume?: { position: PollPosition; stats: PollStats } | undefined;
-}
-
-export interface PollStats extends IngestStats {
-  pages: number;
-}
+export type { ChannelPollInput, PollStats };
 
 /** Pages per run before continuing as new (each page is a few events in the history). */
 const PAGES_PER_RUN = 100;

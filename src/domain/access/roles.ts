@@ -14,4 +14,4 @@ export type Role = (typeof roles)[number];
 export const everyone: Role[] = [...roles];
 
 /** An API token: `oh_<8 hex prefix>_<43 base64url secret>`; the prefix finds the row, the whole token is hashed. */
-export const TOKEN_PATTERN = /^oh_([0-9a-f]{8})_([A-Za-z0-9_-]{43})$/;
+export { TOKEN_PATTERN } from '../../platform/token-format';

@@ -1,12 +1,21 @@
 // API tokens: issue, verify, list and revoke. Only a scrypt hash (per-token salt) and a short visible
 // prefix are stored; the token itself is shown once, when it is issued.
 import crypto from 'node:crypto';
-import type { Knex } from 'knex';
 import { z } from 'zod';
-import type { Db } from '../../platform/db';
+import type { Db, Tx } from '../../platform/db';
+import { writeAudit } from '../audit/service';
 import { CHANNEL_PATTERN } from '../orders/model';
-import { writeAudit } from '../orders/store';
-import { type Role, roles, TOKEN_PATTERN } from './roles';
+import { roles, TOKEN_PATTERN } from './roles';
+import {
+  insertTokenRow,
+  listTokenRows,
+  lockTokenByRef,
+  markTokenRevoked,
+  markTokenUsed,
+  type TokenRow,
+  tokenByPrefix,
+  tokenRevoked,
+} from './store';
 
 export { TOKEN_PATTERN };
 
@@ -64,20 +73,6 @@ export interface TokenChangeBy {
   requestId?: string;
 }
 
-interface TokenRow {
-  id: string;
-  name: string;
-  prefix: string;
-  hash: string;
-  roles: Role[];
-  fulfillers: string[];
-  channels: string[];
-  created_by: string;
-  created_at: Date;
-  revoked_at: Date | null;
-  last_used_at: Date | null;
-}
-
 function view(row: TokenRow): TokenView {
   return {
     id: row.id,
@@ -133,24 +128,18 @@ export function generateToken(): { token: string; prefix: string } {
 }
 
 async function insertToken(
-  trx: Knex.Transaction,
+  trx: Tx,
   t: z.output<typeof newTokenSchema>,
   prefix: string,
   hash: string,
   by: TokenChangeBy,
 ): Promise<TokenView> {
-  const [row] = (await trx('api_tokens')
-    .insert({
-      name: t.name,
-      prefix,
-      hash,
-      roles: t.roles,
-      fulfillers: t.fulfillers,
-      channels: t.channels,
-      created_by: by.actor,
-    })
-    .returning('*')) as TokenRow[];
-  const v = view(row!);
+  const row = await insertTokenRow(
+    trx,
+    { name: t.name, prefix, hash, roles: t.roles, fulfillers: t.fulfillers, channels: t.channels },
+    by.actor,
+  );
+  const v = view(row);
   // Audited in the same transaction: no token without its trail.
   await writeAudit(trx, {
     actor: by.actor,
@@ -197,7 +186,7 @@ export async function ensureToken(
   const m = TOKEN_PATTERN.exec(token);
   if (!m) throw new Error('not an Order Hub token (oh_<8 hex>_<43 base64url characters>)');
   const prefix = m[1]!;
-  const existing = (await db('api_tokens').where({ prefix }).first()) as TokenRow | undefined;
+  const existing = await tokenByPrefix(db, prefix);
   if (existing) {
     if (!(await tokenMatchesHash(token, existing.hash)))
       throw new Error(`token prefix ${prefix} already belongs to another token`);
@@ -218,11 +207,11 @@ export async function verifyToken(db: Db, token: string): Promise<Verification> 
   const m = TOKEN_PATTERN.exec(token);
   if (!m) return { ok: false, reason: 'malformed' };
   const prefix = m[1]!;
-  const row = (await db('api_tokens').where({ prefix }).first()) as TokenRow | undefined;
+  const row = await tokenByPrefix(db, prefix);
   if (!row) return { ok: false, reason: 'unknown', prefix };
   if (!(await tokenMatchesHash(token, row.hash))) return { ok: false, reason: 'mismatch', prefix };
   if (row.revoked_at) return { ok: false, reason: 'revoked', prefix };
-  await db('api_tokens').where({ id: row.id }).update({ last_used_at: db.fn.now() });
+  await markTokenUsed(db, row.id);
   return {
     ok: true,
     principal: {
@@ -237,33 +226,20 @@ export async function verifyToken(db: Db, token: string): Promise<Verification> 
 
 /** Is the token still active? The cheap check behind the authenticator's cache. */
 export async function tokenIsActive(db: Db, tokenId: string): Promise<boolean> {
-  const row = await db('api_tokens').where({ id: tokenId }).first('revoked_at');
-  return Boolean(row) && !row.revoked_at;
+  return (await tokenRevoked(db, tokenId)) === false;
 }
 
 export async function listTokens(db: Db, opts: { includeRevoked?: boolean } = {}): Promise<TokenView[]> {
-  const q = db('api_tokens').orderBy([
-    { column: 'created_at', order: 'desc' },
-    { column: 'id', order: 'desc' },
-  ]);
-  if (!opts.includeRevoked) q.whereNull('revoked_at');
-  return ((await q) as TokenRow[]).map(view);
+  return (await listTokenRows(db, opts.includeRevoked ?? false)).map(view);
 }
 
 /** Revokes a token by id (or prefix); revoking twice changes nothing and writes no second audit row. */
 export async function revokeToken(db: Db, ref: string, by: TokenChangeBy): Promise<TokenView | undefined> {
   return db.transaction(async (trx) => {
-    const q = trx('api_tokens').forUpdate();
-    if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(ref)) q.where({ id: ref });
-    else q.where({ prefix: ref });
-    const row = (await q.first()) as TokenRow | undefined;
+    const row = await lockTokenByRef(trx, ref);
     if (!row) return undefined;
     if (row.revoked_at) return view(row);
-    const [updated] = (await trx('api_tokens')
-      .where({ id: row.id })
-      .update({ revoked_at: trx.fn.now() })
-      .returning('*')) as TokenRow[];
-    const v = view(updated!);
+    const v = view(await markTokenRevoked(trx, row.id));
     await writeAudit(trx, {
       actor: by.actor,
       role: by.role,

@@ -1,6 +1,33 @@
-// Reading the append-only audit log: filters and id-cursor pagination, newest first.
+// The append-only audit log: one row per decision (written in the caller's transaction), and reading
+// it back with filters and id-cursor pagination, newest first.
 import { z } from 'zod';
-import type { Db } from '../../platform/db';
+import type { Db, Tx } from '../../platform/db';
+
+export interface AuditEntry {
+  actor: string;
+  role: string;
+  action: string;
+  targetType: string;
+  targetId: string;
+  before?: unknown;
+  after?: unknown;
+  reason?: string;
+  requestId?: string;
+}
+
+export async function writeAudit(db: Db | Tx, e: AuditEntry): Promise<void> {
+  await db('audit_log').insert({
+    actor: e.actor,
+    role: e.role,
+    action: e.action,
+    target_type: e.targetType,
+    target_id: e.targetId,
+    before: e.before === undefined ? null : JSON.stringify(e.before),
+    after: e.after === undefined ? null : JSON.stringify(e.after),
+    reason: e.reason ?? null,
+    request_id: e.requestId ?? null,
+  });
+}
 
 export const auditEntrySchema = z.object({
   id: z.number().int(),

@@ -1,9 +1,8 @@
 // Typed queries for ingestion: channel rows (cached briefly per process), raw payloads stored once
 // by content hash, ingest errors.
-import type { Knex } from 'knex';
-import type { ChannelRow, PollPosition, RawPayload } from '../../channels/types';
-import type { Db } from '../../platform/db';
-import { sha256 } from '../orders/store';
+import { sha256 } from '../../platform/crypto';
+import type { Db, Tx } from '../../platform/db';
+import type { ChannelRow, PollPosition, RawPayload } from './model';
 
 export async function loadChannelRow(db: Db, name: string): Promise<ChannelRow | undefined> {
   return db<ChannelRow>('channels').where({ name }).first();
@@ -34,7 +33,7 @@ export async function rawPayloads(db: Db, channel: string, externalId: string): 
 
 /** Stores a payload verbatim unless the same content is stored already; says which happened. */
 export async function insertRawPayload(
-  db: Db | Knex.Transaction,
+  db: Db | Tx,
   raw: { channel: string; externalId: string; source: string; payload: string },
 ): Promise<{ inserted: boolean }> {
   const rows = await db('raw_orders')
@@ -60,7 +59,7 @@ export interface IngestErrorInput {
   reason: string;
 }
 
-export async function recordIngestError(db: Db | Knex.Transaction, e: IngestErrorInput): Promise<number> {
+export async function recordIngestError(db: Db | Tx, e: IngestErrorInput): Promise<number> {
   const [row] = await db('ingest_errors')
     .insert({
       channel: e.channel,
@@ -74,7 +73,7 @@ export async function recordIngestError(db: Db | Knex.Transaction, e: IngestErro
   return Number(row.id);
 }
 
-export async function savePosition(db: Db | Knex.Transaction, channel: string, position: PollPosition) {
+export async function savePosition(db: Db | Tx, channel: string, position: PollPosition) {
   await db('channels')
     .where({ name: channel })
     .update({ poll_position: JSON.stringify(position) });

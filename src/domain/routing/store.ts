@@ -2,8 +2,8 @@
 // routing input built from an order's facts.
 import type { Knex } from 'knex';
 import type { Db } from '../../platform/db';
+import { writeAudit } from '../audit/service';
 import type { OrderFacts } from '../orders/model';
-import { writeAudit } from '../orders/store';
 import type { RoutingInput } from './engine';
 import type { JdmDocument } from './jdm';
 

@@ -1,7 +1,6 @@
 // Connections to Temporal for the API (client) and the worker, and the search-attribute check.
 import { Client, Connection } from '@temporalio/client';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
-import { searchAttributeList } from '../../workflows/definitions';
 import type { Logger } from '../logger';
 import { clientInterceptors } from './interceptors';
 
@@ -11,12 +10,24 @@ export async function connectClient(opts: { address: string; namespace: string }
   return new Client({ connection, namespace: opts.namespace, interceptors: clientInterceptors() });
 }
 
+/** A custom search attribute: its name and Temporal's indexed value type (`KEYWORD`, `DATETIME`, …). */
+export interface SearchAttributeSpec {
+  name: string;
+  type: string;
+}
+
 /**
- * Registers the custom search attributes the order workflow upserts, if the server lacks any.
+ * Registers the custom search attributes the workflows upsert (`searchAttributeList` of
+ * workflows/definitions.ts, passed in by app/), if the server lacks any.
  * The dev server gets them on its command line; a cluster gets them here (Temporal Cloud refuses:
  * there they are created once with tcld or the Cloud UI, and the warning says so).
  */
-export async function ensureSearchAttributes(client: Client, namespace: string, log: Logger): Promise<void> {
+export async function ensureSearchAttributes(
+  client: Client,
+  namespace: string,
+  searchAttributeList: readonly SearchAttributeSpec[],
+  log: Logger,
+): Promise<void> {
   const operator = client.connection.operatorService;
   try {
     const existing = await operator.listSearchAttributes({ namespace });
