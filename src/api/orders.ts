@@ -2,6 +2,7 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { everyone, type Role } from '../domain/access/roles';
+import type { InventoryService } from '../domain/inventory/service';
 import { orderInputSchema, orderStatusSchema } from '../domain/orders/model';
 import type { OrdersService } from '../domain/orders/service';
 import type { OrderSteering } from '../domain/orders/steering';
@@ -205,7 +206,11 @@ export function orderView(row: OrderRow, lines?: OrderLineRow[]) {
   };
 }
 
-export function orderRoutes(orders: OrdersService, steering: OrderSteering): RouteDef[] {
+export function orderRoutes(
+  orders: OrdersService,
+  steering: OrderSteering,
+  inventory: InventoryService,
+): RouteDef[] {
   return [
     route({
       method: 'post',
@@ -348,7 +353,7 @@ export function orderRoutes(orders: OrdersService, steering: OrderSteering): Rou
       body: adjustmentBody,
       async handler({ body, requestId, actor, role, principal }) {
         assertFulfillerScope(principal, body.fulfiller, 'the stock');
-        return { status: 201, body: await orders.adjustInventory({ ...body, actor, role, requestId }) };
+        return { status: 201, body: await inventory.adjust({ ...body, actor, role, requestId }) };
       },
     }),
     route({
@@ -362,7 +367,7 @@ export function orderRoutes(orders: OrdersService, steering: OrderSteering): Rou
         if (query.site) assertFulfillerScope(principal, query.site, 'the site filter');
         // A warehouse token sees only its own sites' stock.
         return {
-          body: await orders.stockLevels({
+          body: await inventory.stockLevels({
             ...query,
             ...(principal.fulfillers.length ? { sites: principal.fulfillers } : {}),
           }),

@@ -15,6 +15,7 @@ import { ruleRoutes } from '../api/routing';
 import { statsRoutes } from '../api/stats';
 import { createChannelService } from '../channels/service';
 import { ensureToken } from '../domain/access/tokens';
+import { createInventoryService } from '../domain/inventory/service';
 import { createOrdersService } from '../domain/orders/service';
 import { createOrderSteering } from '../domain/orders/steering';
 import type { Config } from '../platform/config';
@@ -89,7 +90,12 @@ export async function startApi(opts: {
   });
 
   const routes = [
-    ...orderRoutes(orders, createOrderSteering({ db, client })),
+    ...orderRoutes(
+      orders,
+      createOrderSteering({ db, client }),
+      // A restock wakes the orders on hold for that SKU.
+      createInventoryService({ db, restocked: (sku) => orders.wakeOrdersWaitingFor(sku) }),
+    ),
     ...channelRoutes(channels),
     ...ruleRoutes({ db }),
     ...accessRoutes({ db, auth }),

@@ -4,10 +4,10 @@ import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { Db } from '../../platform/db';
 import type { Metrics } from '../../platform/metrics';
 import { type OrderState, stateQuery, stockReplenishedSignal } from '../../workflows/definitions';
-import { InvalidInput, NotFound, RuleViolation, UnknownFulfiller } from '../errors';
+import { InvalidInput, NotFound } from '../errors';
 import { normalizeOrder, type ParsedOrderInput } from './model';
 import { startOrderWorkflow } from './starter';
-import { type OrderRow, orderLines, requireOrderRow, storeOrder, writeAudit } from './store';
+import { type OrderRow, orderLines, requireOrderRow, storeOrder, workflowsWaitingForSku } from './store';
 
 export interface OrdersServiceDeps {
   db: Db;
@@ -157,161 +157,18 @@ export function createOrdersService({ db, client, taskQueue, metrics }: OrdersSe
       };
     },
 
-    /** Changes stock, audited in the same transaction; releases orders waiting on the SKU. */
-    async adjustInventory(adj: {
-      sku: string;
-      fulfiller: string;
-      delta: number;
-      lot?: string;
-      expiresOn?: string;
-      name?: string;
-      category?: string;
-      perishable?: boolean;
-      reason: string;
-      actor: string;
-      role?: string;
-      requestId?: string;
-    }) {
-      const lot = adj.lot ?? '';
-      const result = await db.transaction(async (trx) => {
-        const fulfiller = await trx('fulfillers').where({ code: adj.fulfiller }).first('code');
-        if (!fulfiller) throw new UnknownFulfiller(adj.fulfiller);
-        await trx('skus')
-          .insert({
-            sku: adj.sku,
-            name: adj.name ?? adj.sku,
-            category: adj.category ?? 'uncategorized',
-            perishable: adj.perishable ?? Boolean(adj.expiresOn),
-          })
-          .onConflict('sku')
-          .ignore();
-        const before = await trx('inventory')
-          .where({ sku: adj.sku, fulfiller_code: adj.fulfiller, lot })
-          .forUpdate()
-          .first();
-        if ((before?.on_hand ?? 0) + adj.delta < (before?.reserved ?? 0)) {
-          throw new RuleViolation(
-            'Adjustment not possible',
-            `on hand would drop below the ${before?.reserved ?? 0} unit(s) reserved`,
-            [{ field: 'delta', message: 'would leave less stock than is reserved' }],
-          );
-        }
-        const [after] = await trx('inventory')
-          .insert({
-            sku: adj.sku,
-            fulfiller_code: adj.fulfiller,
-            lot,
-            expires_on: adj.expiresOn ?? null,
-            on_hand: adj.delta,
-          })
-          .onConflict(['sku', 'fulfiller_code', 'lot'])
-          .merge({
-            on_hand: trx.raw('inventory.on_hand + ?', [adj.delta]),
-            ...(adj.expiresOn ? { expires_on: adj.expiresOn } : {}),
-            updated_at: trx.fn.now(),
-          })
-          .returning(['id', 'sku', 'fulfiller_code', 'lot', 'expires_on', 'on_hand', 'reserved']);
-        await writeAudit(trx, {
-          actor: adj.actor,
-          role: adj.role ?? 'ops',
-          action: 'inventory:adjust',
-          targetType: 'inventory',
-          targetId: `${adj.sku}@${adj.fulfiller}${lot ? `#${lot}` : ''}`,
-          before: before ? { on_hand: before.on_hand, reserved: before.reserved } : null,
-          after: { on_hand: after.on_hand, reserved: after.reserved },
-          reason: adj.reason,
-          ...(adj.requestId ? { requestId: adj.requestId } : {}),
-        });
-        return after;
-      });
-      const released: string[] = [];
-      if (adj.delta > 0) {
-        const waiting = await db('orders as o')
-          .join('order_lines as l', 'l.order_id', 'o.id')
-          .where({ 'o.status': 'ON_HOLD_STOCK', 'l.sku': adj.sku })
-          .distinct('o.workflow_id');
-        for (const w of waiting) {
-          try {
-            await client.workflow
-              .getHandle(w.workflow_id)
-              .signal(stockReplenishedSignal, { skus: [adj.sku] });
-            released.push(w.workflow_id);
-          } catch (err) {
-            if (!(err instanceof WorkflowNotFoundError)) throw err;
-          }
-        }
-      }
-      return { inventory: result, signalled: released };
-    },
-
-    /** Stock per (SKU, site), lots summed, keyset-paged in (sku, site) order. */
-    async stockLevels(filter: {
-      sku?: string;
-      site?: string;
-      sites?: string[];
-      cursor?: string;
-      limit: number;
-    }) {
-      const q = db('inventory as i')
-        .leftJoin('skus as s', 's.sku', 'i.sku')
-        .groupBy('i.sku', 'i.fulfiller_code', 's.name')
-        .orderBy([
-          { column: 'i.sku', order: 'asc' },
-          { column: 'i.fulfiller_code', order: 'asc' },
-        ])
-        .select(
-          'i.sku',
-          's.name',
-          'i.fulfiller_code as site',
-          db.raw('sum(i.on_hand)::int AS on_hand'),
-          db.raw('sum(i.reserved)::int AS reserved'),
-          db.raw('count(*)::int AS lots'),
-          db.raw('max(i.updated_at) AS updated_at'),
-        )
-        .limit(filter.limit + 1);
-      if (filter.sku) q.whereRaw('i.sku ILIKE ?', [`%${escapeLike(filter.sku)}%`]);
-      if (filter.site) q.where('i.fulfiller_code', filter.site);
-      if (filter.sites) q.whereIn('i.fulfiller_code', filter.sites);
-      if (filter.cursor) {
-        let after: unknown;
+    /** Tells every order waiting for stock of the SKU to retry; answers the workflow ids told. */
+    async wakeOrdersWaitingFor(sku: string): Promise<string[]> {
+      const told: string[] = [];
+      for (const workflowId of await workflowsWaitingForSku(db, sku)) {
         try {
-          after = JSON.parse(Buffer.from(filter.cursor, 'base64url').toString());
-        } catch {
-          after = undefined;
+          await client.workflow.getHandle(workflowId).signal(stockReplenishedSignal, { skus: [sku] });
+          told.push(workflowId);
+        } catch (err) {
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
         }
-        if (!Array.isArray(after) || after.length !== 2 || !after.every((v) => typeof v === 'string'))
-          throw new InvalidInput('cursor is not valid', [
-            { field: 'cursor', message: 'not a cursor from this API' },
-          ]);
-        q.whereRaw('(i.sku, i.fulfiller_code) > (?, ?)', after);
       }
-      const rows = (await q) as {
-        sku: string;
-        name: string | null;
-        site: string;
-        on_hand: number;
-        reserved: number;
-        lots: number;
-        updated_at: Date;
-      }[];
-      const page = rows.slice(0, filter.limit);
-      const last = page[page.length - 1];
-      return {
-        stock: page.map((r) => ({
-          sku: r.sku,
-          name: r.name,
-          site: r.site,
-          onHand: r.on_hand,
-          reserved: r.reserved,
-          available: r.on_hand - r.reserved,
-          lots: r.lots,
-          updatedAt: r.updated_at.toISOString(),
-        })),
-        nextCursor:
-          rows.length > filter.limit && last
-            ? Buffer.from(JSON.stringify([last.sku, last.site])).toString('base64url')
-            : null,
-      };
+      return told;
     },
 
     async portal(token: string) {

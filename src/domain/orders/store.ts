@@ -2,6 +2,7 @@
 import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Db } from '../../platform/db';
+import { writeAudit } from '../audit/service';
 import { NotFound } from '../errors';
 import { minorUnitDigits } from '../money';
 import { type Order, type OrderFacts, type OrderStatus, orderSchema, workflowIdFor } from './model';
@@ -175,6 +176,15 @@ export async function shipmentFulfillerCode(
   return shipment?.fulfiller_code as string | undefined;
 }
 
+/** Workflow ids of the orders on hold for stock that have a line of this SKU. */
+export async function workflowsWaitingForSku(db: Db, sku: string): Promise<string[]> {
+  const rows = await db('orders as o')
+    .join('order_lines as l', 'l.order_id', 'o.id')
+    .where({ 'o.status': 'ON_HOLD_STOCK', 'l.sku': sku })
+    .distinct('o.workflow_id');
+  return rows.map((r: { workflow_id: string }) => r.workflow_id);
+}
+
 export async function orderLines(db: Db, orderId: string): Promise<OrderLineRow[]> {
   return db('order_lines')
     .where({ order_id: orderId })
@@ -226,28 +236,46 @@ export function factsOf(row: OrderRow, lines: OrderLineRow[]): OrderFacts {
   };
 }
 
-export interface AuditEntry {
-  actor: string;
-  role: string;
-  action: string;
-  targetType: string;
-  targetId: string;
-  before?: unknown;
-  after?: unknown;
-  reason?: string;
-  requestId?: string;
+// Audit entries are the audit area's; re-exported for the callers that still import them from here.
+export { type AuditEntry, writeAudit } from '../audit/service';
+
+/** What the order workflow's one status writer records on the row. */
+export interface OrderStatusWrite {
+  status: OrderStatus;
+  fulfiller?: string;
+  route?: { fulfiller: string; carrier: string; priority: string };
+  paymentStatus?: 'paid';
 }
 
-export async function writeAudit(db: Db | Knex.Transaction, e: AuditEntry): Promise<void> {
-  await db('audit_log').insert({
-    actor: e.actor,
-    role: e.role,
-    action: e.action,
-    target_type: e.targetType,
-    target_id: e.targetId,
-    before: e.before === undefined ? null : JSON.stringify(e.before),
-    after: e.after === undefined ? null : JSON.stringify(e.after),
-    reason: e.reason ?? null,
-    request_id: e.requestId ?? null,
+/**
+ * The row side of the order workflow's status writer: status with route, priority and payment in
+ * one statement; shipping and closing stamp their times and the portal stage. Returns the row as it
+ * was before, or undefined when there is no such order.
+ */
+export async function writeOrderStatus(
+  db: Db,
+  orderId: string,
+  w: OrderStatusWrite,
+): Promise<{ before: OrderRow; after: OrderRow } | undefined> {
+  return db.transaction(async (trx) => {
+    const before = await trx<OrderRow>('orders').where({ id: orderId }).forUpdate().first();
+    if (!before) return undefined;
+    const final = w.status === 'COMPLETED' || w.status === 'CANCELLED';
+    const patch: Record<string, unknown> = {
+      status: w.status,
+      updated_at: trx.fn.now(),
+      ...(w.fulfiller ? { fulfiller_code: w.fulfiller } : {}),
+      ...(w.route
+        ? { route: JSON.stringify(w.route), carrier: w.route.carrier, priority: w.route.priority }
+        : {}),
+      ...(w.paymentStatus ? { payment_status: w.paymentStatus } : {}),
+      ...(w.status === 'SHIPPED' || (w.status === 'COMPLETED' && !before.shipped_at)
+        ? { shipped_at: before.shipped_at ?? trx.fn.now(), portal_stage: 'shipped' }
+        : {}),
+      ...(final ? { completed_at: trx.fn.now() } : {}),
+      ...(w.status === 'CANCELLED' ? { portal_stage: 'cancelled' } : {}),
+    };
+    const [after] = await trx<OrderRow>('orders').where({ id: orderId }).update(patch).returning('*');
+    return { before, after: after as OrderRow };
   });
 }
