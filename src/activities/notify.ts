@@ -1,6 +1,7 @@
 // Notification activities: customer-service and alert e-mails, CS webhook, portal progress, and the
 // tracking write-back for HTTP-pushed orders. Each effect is done once per idempotency key.
 import { formatMinor } from '../domain/money';
+import { findShipment } from '../domain/shipments/store';
 import { sendJson } from '../platform/http';
 import type { ChannelWriters } from './channels';
 import type { ActivityDeps } from './deps';
@@ -109,8 +110,21 @@ export function createNotifyActivities(deps: ActivityDeps, channelWriters?: Chan
      * Posts the tracking number back to where the order came from. HTTP-pushed orders call their
      * callbackUrl; channel connectors register their own writers.
      */
-    async writeBackTracking(orderId: string): Promise<{ target: string; result: string }> {
-      const o = await db('orders').where({ id: orderId }).first();
+    async writeBackTracking(
+      orderId: string,
+      pickListId?: string,
+    ): Promise<{ target: string; result: string }> {
+      const order = await db('orders').where({ id: orderId }).first();
+      // One shipment of a split order: its own tracking number and carrier go back, not the latest scan's.
+      const part = pickListId ? await findShipment(db, pickListId) : undefined;
+      const o = part
+        ? {
+            ...order,
+            tracking_number: part.tracking_number,
+            carrier: part.carrier,
+            shipped_at: part.shipped_at,
+          }
+        : order;
       const writer = await channelWriters?.(o.channel);
       if (writer) {
         let detail = '';
