@@ -1,4 +1,5 @@
-// Order-record activities: fetch and normalize, status and flags, overrides' audit trail, completion.
+// Order-record activities: load (or fetch and normalize) the order, the status writer's row side,
+// SLA flags, the overrides' audit trail, and the v1 workflow's status and completion steps.
 import { ApplicationFailure } from '@temporalio/common';
 import { DateTime } from 'luxon';
 import {
@@ -9,12 +10,20 @@ import {
   orderInputSchema,
 } from '../domain/orders/model';
 import {
+  closeOrderV1,
   factsOf,
+  findOrderByKey,
   findOrderRow,
+  flagOrderSlaBreach,
+  latestRawPayload,
   type OrderRow,
+  type OrderStatusWrite,
   orderLines,
+  recordIngestError,
+  recordOrderDecision,
+  setOrderStatusV1,
   storeOrder,
-  writeAudit,
+  writeOrderStatus,
 } from '../domain/orders/store';
 import { addLogFields } from '../platform/log-context';
 import type { OrderWorkflowInput, RouteDecision } from '../workflows/definitions';
@@ -43,24 +52,55 @@ export function createOrderActivities(
     return row;
   }
 
+  async function loaded(row: OrderRow): Promise<{ facts: OrderFacts; policy: OrderPolicy }> {
+    // From here on this activity's log lines name the order.
+    addLogFields({ orderId: row.id });
+    const facts = factsOf(row, await orderLines(db, row.id));
+    return {
+      facts,
+      policy: {
+        approvalRequired: facts.totalMinor > deps.config.B2B_APPROVAL_THRESHOLD_MINOR,
+        approvalDeadline: deps.config.B2B_APPROVAL_DEADLINE,
+        bypassStockNeedsSecondApproval: facts.totalMinor > deps.config.OVERRIDE_SECOND_APPROVAL_MINOR,
+      },
+    };
+  }
+
+  function observeClose(before: OrderRow, after: OrderRow) {
+    if (after.status !== 'COMPLETED' && after.status !== 'CANCELLED') return;
+    if (before.status !== after.status)
+      metrics.ordersCompleted.inc({
+        channel: after.channel,
+        outcome: after.status === 'COMPLETED' ? 'completed' : 'cancelled',
+      });
+    if (after.status === 'COMPLETED' && after.shipped_at) {
+      const seconds = DateTime.fromJSDate(after.shipped_at).diff(
+        DateTime.fromJSDate(after.created_at),
+        'seconds',
+      ).seconds;
+      metrics.stageDuration.observe({ stage: 'order_to_ship' }, Math.max(0, seconds));
+    }
+  }
+
   return {
+    /** A stored order (HTTP, files, pre-stored channel orders), by id: one read, no rediscovery. */
+    async loadOrder(orderId: string): Promise<{ facts: OrderFacts; policy: OrderPolicy }> {
+      return loaded(await requireOrder(orderId));
+    },
+
     /** Loads the order's full details from its channel; HTTP-pushed orders arrive complete. */
     async fetchOrder(input: OrderWorkflowInput): Promise<FetchResult> {
       const fetcher = fetchers[input.channel];
       if (fetcher) return fetcher(input);
       const channelSource = await channels?.(input.channel);
       if (channelSource) return channelSource.fetch(input);
-      const existing = await db('orders')
-        .where({ channel: input.channel, external_id: input.externalId })
-        .first('id');
+      const existing = await findOrderByKey(db, input.channel, input.externalId);
       if (existing) {
         addLogFields({ orderId: existing.id });
         return { complete: true, detail: 'order already stored' };
       }
-      const raw = await db('raw_orders')
-        .where({ channel: input.channel, external_id: input.externalId })
-        .first('id');
-      if (raw) return { complete: true, detail: 'raw payload stored' };
+      if (await latestRawPayload(db, input.channel, input.externalId))
+        return { complete: true, detail: 'raw payload stored' };
       throw ApplicationFailure.nonRetryable(
         `no payload stored for ${input.channel}/${input.externalId} and no fetcher for channel ${input.channel}`,
         'OrderPayloadMissing',
@@ -69,9 +109,7 @@ export function createOrderActivities(
 
     /** Maps the latest raw payload to the Order schema and stores it under the unique key (idempotent). */
     async normalizeOrder(input: OrderWorkflowInput): Promise<{ facts: OrderFacts; policy: OrderPolicy }> {
-      let row = await db<OrderRow>('orders')
-        .where({ channel: input.channel, external_id: input.externalId })
-        .first();
+      let row = await findOrderByKey(db, input.channel, input.externalId);
       // Orders of a configured channel (Shopify, Amazon, MySQL, files) normalize through its connector.
       const channelSource = row ? undefined : await channels?.(input.channel);
       if (!row && channelSource) {
@@ -80,17 +118,14 @@ export function createOrderActivities(
         row = stored.row;
       }
       if (!row) {
-        const raw = await db('raw_orders')
-          .where({ channel: input.channel, external_id: input.externalId })
-          .orderBy('id', 'desc')
-          .first('payload');
-        const parsed = orderInputSchema.safeParse(JSON.parse(raw.payload));
+        const payload = await latestRawPayload(db, input.channel, input.externalId);
+        const parsed = orderInputSchema.safeParse(JSON.parse(payload ?? 'null'));
         if (!parsed.success) {
           const reason = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-          await db('ingest_errors').insert({
+          await recordIngestError(db, {
             channel: input.channel,
             source: `workflow ${input.source}`,
-            raw_row: raw.payload,
+            rawRow: payload ?? '',
             reason,
           });
           throw ApplicationFailure.nonRetryable(`order does not normalize: ${reason}`, 'InvalidOrder');
@@ -99,52 +134,36 @@ export function createOrderActivities(
         if (stored.created) metrics.ordersReceived.inc({ channel: input.channel });
         row = stored.row;
       }
-      // From here on this activity's log lines name the order.
-      addLogFields({ orderId: row.id });
-      const facts = factsOf(row, await orderLines(db, row.id));
-      deps.log.info({ lines: facts.lines.length, currency: facts.currency }, 'order normalized');
-      return {
-        facts,
-        policy: {
-          approvalRequired: facts.totalMinor > deps.config.B2B_APPROVAL_THRESHOLD_MINOR,
-          approvalDeadline: deps.config.B2B_APPROVAL_DEADLINE,
-          bypassStockNeedsSecondApproval: facts.totalMinor > deps.config.OVERRIDE_SECOND_APPROVAL_MINOR,
-        },
-      };
+      const result = await loaded(row);
+      deps.log.info(
+        { lines: result.facts.lines.length, currency: result.facts.currency },
+        'order normalized',
+      );
+      return result;
     },
 
-    /** The order was not scanned within its SLA: flag it red in the database, count it, alert ops. */
+    /** The row side of the order workflow's one status writer (it upserts the search attributes). */
+    async recordOrderStatus(orderId: string, write: OrderStatusWrite): Promise<void> {
+      const changed = await writeOrderStatus(db, orderId, write);
+      if (!changed) throw ApplicationFailure.nonRetryable(`order ${orderId} does not exist`, 'OrderNotFound');
+      observeClose(changed.before, changed.after);
+    },
+
+    /** A shipment was not scanned within its SLA: flag the order red in the database and count it. */
     async flagSlaBreach(orderId: string, fulfiller: string): Promise<void> {
-      const updated = await db('orders')
-        .where({ id: orderId, sla_breached: false })
-        .update({ sla_breached: true });
-      if (updated) metrics.slaBreaches.inc({ fulfiller });
+      if (await flagOrderSlaBreach(db, orderId)) metrics.slaBreaches.inc({ fulfiller });
     },
 
-    /** Status (and optional route/priority) on the order row, what the API lists and filters on. */
+    /** v1 orders: status (and optional route/priority) on the order row. */
     async recordStatus(
       orderId: string,
       status: OrderStatus,
       patch: { route?: RouteDecision; priority?: string; paymentStatus?: string } = {},
     ): Promise<void> {
-      await db('orders')
-        .where({ id: orderId })
-        .update({
-          status,
-          updated_at: db.fn.now(),
-          ...(patch.route
-            ? {
-                route: JSON.stringify(patch.route),
-                fulfiller_code: patch.route.fulfiller,
-                carrier: patch.route.carrier,
-              }
-            : {}),
-          ...(patch.priority ? { priority: patch.priority } : {}),
-          ...(patch.paymentStatus ? { payment_status: patch.paymentStatus } : {}),
-        });
+      await setOrderStatusV1(db, orderId, status, patch);
     },
 
-    /** One audit row per override, approval or rejected request, written with its status change. */
+    /** One audit row per override, approval or rejected request (v1 orders: with its status change). */
     async recordDecision(entry: {
       orderId: string;
       actor: string;
@@ -158,50 +177,27 @@ export function createOrderActivities(
       priority?: string;
       metric?: { action: string; result: 'accepted' | 'rejected' | 'pending' };
     }): Promise<void> {
-      await db.transaction(async (trx) => {
-        if (entry.status || entry.priority) {
-          await trx('orders')
-            .where({ id: entry.orderId })
-            .update({
-              updated_at: trx.fn.now(),
-              ...(entry.status ? { status: entry.status } : {}),
-              ...(entry.priority ? { priority: entry.priority } : {}),
-            });
-        }
-        await writeAudit(trx, {
-          actor: entry.actor,
-          role: entry.role,
-          action: entry.action,
-          targetType: 'order',
-          targetId: entry.orderId,
-          before: entry.before,
-          after: entry.after,
-          ...(entry.reason ? { reason: entry.reason } : {}),
-          ...(entry.requestId ? { requestId: entry.requestId } : {}),
-        });
+      await recordOrderDecision(db, {
+        actor: entry.actor,
+        role: entry.role,
+        action: entry.action,
+        targetType: 'order',
+        targetId: entry.orderId,
+        before: entry.before,
+        after: entry.after,
+        ...(entry.reason ? { reason: entry.reason } : {}),
+        ...(entry.requestId ? { requestId: entry.requestId } : {}),
+        ...(entry.status ? { status: entry.status } : {}),
+        ...(entry.priority ? { priority: entry.priority } : {}),
       });
       if (entry.metric) metrics.overrides.inc(entry.metric);
     },
 
+    /** v1 orders: the end of the workflow. */
     async completeOrder(orderId: string, outcome: 'completed' | 'cancelled'): Promise<void> {
-      const row = await requireOrder(orderId);
-      const status: OrderStatus = outcome === 'completed' ? 'COMPLETED' : 'CANCELLED';
-      await db('orders')
-        .where({ id: orderId })
-        .update({
-          status,
-          completed_at: db.fn.now(),
-          updated_at: db.fn.now(),
-          portal_stage: outcome === 'completed' ? 'shipped' : 'cancelled',
-        });
-      if (row.status !== status) metrics.ordersCompleted.inc({ channel: row.channel, outcome });
-      if (outcome === 'completed' && row.shipped_at) {
-        const seconds = DateTime.fromJSDate(row.shipped_at).diff(
-          DateTime.fromJSDate(row.created_at),
-          'seconds',
-        ).seconds;
-        metrics.stageDuration.observe({ stage: 'order_to_ship' }, Math.max(0, seconds));
-      }
+      const before = await requireOrder(orderId);
+      await closeOrderV1(db, orderId, outcome === 'completed' ? 'COMPLETED' : 'CANCELLED');
+      observeClose(before, await requireOrder(orderId));
     },
   };
 }

@@ -24,7 +24,19 @@ export interface OrderWorkflowInput {
   externalId: string;
   /** How the order reached us: decides what the fetch activity has to do. */
   source: 'http' | 'webhook' | 'poll' | 'file';
+  /**
+   * The stored order's id, when it is already in PostgreSQL (HTTP, files, pre-stored channel orders):
+   * the workflow loads it by id instead of fetching and normalizing it again.
+   */
+  orderId?: string;
 }
+
+/** The workflow type new orders start; `orderWorkflow` (legacy/order-v1.ts) finishes the older ones. */
+export const ORDER_WORKFLOW_TYPE = 'order';
+export const SHIPMENT_WORKFLOW_TYPE = 'shipment';
+/** One child workflow per allocation: `shipment-<orderId>-<n>`, n counting from 1 over reroutes. */
+export const shipmentWorkflowId = (orderId: string, n: number): string => `shipment-${orderId}-${n}`;
+export const pickListIdOf = (orderId: string, n: number): string => `pl-${orderId}-${n}`;
 
 export interface RouteDecision {
   fulfiller: string;
@@ -89,12 +101,50 @@ export interface ScanRequest {
   requestId?: string;
 }
 
+/** Where one shipment stands; the order's status is derived from its shipments' statuses. */
+export type ShipmentStatus =
+  | 'PICKING'
+  | 'FULFILLER_UNREACHABLE'
+  | 'REJECTED'
+  | 'AWAITING_SCAN'
+  | 'SHIPPED'
+  | 'CANCELLED';
+
+export interface ShipmentLine {
+  sku: string;
+  qty: number;
+  lot?: string;
+}
+
+export interface ShipmentInput {
+  orderId: string;
+  channel: string;
+  externalId: string;
+  /** 1, 2, …: the shipment's number within the order (its workflow id and pick-list id derive from it). */
+  n: number;
+  fulfiller: string;
+  carrier: string;
+  priority: Priority;
+  lines: ShipmentLine[];
+  slaMinutes: number;
+  /** The order is on hold when the shipment starts: no scan until it is released. */
+  held?: boolean;
+  /** The shipment's stock was reserved (not a bypass): its cancellation releases it. */
+  reserved: boolean;
+}
+
 export interface ShipmentState {
   pickListId: string;
   fulfiller?: string;
   trackingNumber?: string;
   carrier?: string;
   scannedBy?: string;
+  /** Absent in states recorded before shipments became child workflows. */
+  n?: number;
+  workflowId?: string;
+  status?: ShipmentStatus;
+  slaBreached?: boolean;
+  lines?: ShipmentLine[];
 }
 
 export interface TimelineEntry {
@@ -125,6 +175,10 @@ export interface OrderState {
   shipment?: ShipmentState;
   /** Every shipment of the order: one unless the route allowed a split across fulfillers. */
   shipments: ShipmentState[];
+  /** Stock is reserved for the order (a bypass-stock no longer applies). Absent in v1 states. */
+  stockReserved?: boolean;
+  /** Why the order was cancelled (a supervisor, a rejection, the channel). */
+  cancelReason?: string;
   /** The first supervisor's bypass-stock, waiting for a second, different supervisor to confirm it. */
   pendingBypassStock?: { actor: string; reason: string; at: string };
   timeline: TimelineEntry[];
@@ -137,8 +191,17 @@ export const stockReplenishedSignal = defineSignal<[{ skus?: string[] }?]>('stoc
 export const overrideSignal = defineSignal<[OverrideRequest]>('override');
 export const overrideUpdate = defineUpdate<OverrideResult, [OverrideRequest]>('override');
 export const approveUpdate = defineUpdate<OrderState['approvals'], [ApprovalRequest]>('approve');
-export const confirmScanUpdate = defineUpdate<{ status: OrderStatus; trackingNumber: string }, [ScanRequest]>(
-  'confirmScan',
-);
+export const confirmScanUpdate = defineUpdate<
+  { status: OrderStatus | ShipmentStatus; trackingNumber: string },
+  [ScanRequest]
+>('confirmScan');
+
+/** What a shipment tells its order: its new state and the event for the order's timeline. */
+export type ShipmentProgress = ShipmentState & { event?: TimelineEntry };
+/** Child → order: the shipment's state changed (pushed, unreachable, breached, scanned, cancelled). */
+export const shipmentProgressSignal = defineSignal<[ShipmentProgress]>('shipmentProgress');
+/** Order → child: a supervisor hold (or its release) reaches the shipments that are still open. */
+export const shipmentHoldSignal = defineSignal<[{ held: boolean }]>('shipmentHold');
+export const shipmentStateQuery = defineQuery<ShipmentState>('shipmentState');
 
 export const TRACKING_NUMBER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{5,39}$/;

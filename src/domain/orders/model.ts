@@ -2,6 +2,7 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { isCurrency } from '../money';
+import { OrderStatus } from './status';
 
 const regionNames = new Intl.DisplayNames(['en'], { type: 'region' });
 /** ICU knows every assigned ISO 3166-1 alpha-2 code; it echoes unknown ones back. */
@@ -18,23 +19,8 @@ export function isCountryCode(code: string): boolean {
 
 export const CHANNEL_PATTERN = /^[a-z0-9][a-z0-9_-]{0,39}$/;
 
-export const OrderStatus = {
-  RECEIVED: 'RECEIVED',
-  NEEDS_ROUTING: 'NEEDS_ROUTING',
-  AWAITING_APPROVAL: 'AWAITING_APPROVAL',
-  AWAITING_PAYMENT: 'AWAITING_PAYMENT',
-  RESERVING: 'RESERVING',
-  ON_HOLD_STOCK: 'ON_HOLD_STOCK',
-  ON_HOLD: 'ON_HOLD',
-  PICKING: 'PICKING',
-  FULFILLER_UNREACHABLE: 'FULFILLER_UNREACHABLE',
-  AWAITING_SCAN: 'AWAITING_SCAN',
-  SHIPPED: 'SHIPPED',
-  COMPLETED: 'COMPLETED',
-  CANCELLED: 'CANCELLED',
-} as const;
+export { FINAL_STATUSES, isFinal, isShipped, OrderStatus, SHIPPED_STATUSES } from './status';
 export const orderStatusSchema = z.enum(Object.values(OrderStatus) as [OrderStatus, ...OrderStatus[]]);
-export type OrderStatus = (typeof OrderStatus)[keyof typeof OrderStatus];
 
 export const paymentStatusSchema = z.enum(['paid', 'pending', 'authorized', 'refunded']);
 export const prioritySchema = z.enum(['low', 'normal', 'high', 'rush']);

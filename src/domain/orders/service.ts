@@ -35,6 +35,7 @@ export function createOrdersService({ db, client, taskQueue, metrics }: OrdersSe
       channel: row.channel,
       externalId: row.external_id,
       source,
+      orderId: row.id,
       known: {
         customerName: row.customer.name,
         customerTier: row.customer_tier,

@@ -2,7 +2,7 @@
 // start `order-<channel>-<externalId>`, so a race between them can never make a second workflow.
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
-import { type OrderWorkflowInput, searchAttributes as SA } from '../../workflows/definitions';
+import { ORDER_WORKFLOW_TYPE, type OrderWorkflowInput, searchAttributes as SA } from '../../workflows/definitions';
 import { formatMinor, minorUnitDigits } from '../money';
 import { workflowIdFor } from './model';
 
@@ -10,6 +10,8 @@ export interface OrderStart {
   channel: string;
   externalId: string;
   source: OrderWorkflowInput['source'];
+  /** The stored order's id, when it is stored already: the workflow loads it instead of rediscovering it. */
+  orderId?: string;
   /** Known before normalization (HTTP orders, pre-validated channel orders): summary and search attributes. */
   known?: { customerName?: string; customerTier?: string; totalMinor?: number; currency?: string };
   /**
@@ -46,10 +48,17 @@ export async function startOrderWorkflow(
     .filter(Boolean)
     .join(' · ');
   try {
-    await client.workflow.start('orderWorkflow', {
+    await client.workflow.start(ORDER_WORKFLOW_TYPE, {
       workflowId: workflowIdFor(channel, externalId),
       taskQueue,
-      args: [{ channel, externalId, source: order.source } satisfies OrderWorkflowInput],
+      args: [
+        {
+          channel,
+          externalId,
+          source: order.source,
+          ...(order.orderId ? { orderId: order.orderId } : {}),
+        } satisfies OrderWorkflowInput,
+      ],
       // Start-once: a concurrent or repeated start attaches to the running workflow...
       workflowIdConflictPolicy: 'USE_EXISTING',
       // ...and a finished order is never started again (a failed one only when asked for).

@@ -279,3 +279,101 @@ export async function writeOrderStatus(
     return { before, after: after as OrderRow };
   });
 }
+
+export async function findOrderByKey(
+  db: Db,
+  channel: string,
+  externalId: string,
+): Promise<OrderRow | undefined> {
+  return db<OrderRow>('orders').where({ channel, external_id: externalId }).first();
+}
+
+/** The newest raw payload stored for a channel order, verbatim. */
+export async function latestRawPayload(
+  db: Db,
+  channel: string,
+  externalId: string,
+): Promise<string | undefined> {
+  const raw = await db('raw_orders')
+    .where({ channel, external_id: externalId })
+    .orderBy('id', 'desc')
+    .first('payload');
+  return raw?.payload;
+}
+
+export async function recordIngestError(
+  db: Db,
+  e: { channel: string; source: string; rawRow: string; reason: string },
+): Promise<void> {
+  await db('ingest_errors').insert({
+    channel: e.channel,
+    source: e.source,
+    raw_row: e.rawRow,
+    reason: e.reason,
+  });
+}
+
+/** Flags the order red for an SLA breach; true the first time only. */
+export async function flagOrderSlaBreach(db: Db, orderId: string): Promise<boolean> {
+  return (await db('orders').where({ id: orderId, sla_breached: false }).update({ sla_breached: true })) > 0;
+}
+
+/** v1 orders' status write (the current workflow uses writeOrderStatus). */
+export async function setOrderStatusV1(
+  db: Db,
+  orderId: string,
+  status: OrderStatus,
+  patch: { route?: { fulfiller: string; carrier: string }; priority?: string; paymentStatus?: string },
+): Promise<void> {
+  await db('orders')
+    .where({ id: orderId })
+    .update({
+      status,
+      updated_at: db.fn.now(),
+      ...(patch.route
+        ? {
+            route: JSON.stringify(patch.route),
+            fulfiller_code: patch.route.fulfiller,
+            carrier: patch.route.carrier,
+          }
+        : {}),
+      ...(patch.priority ? { priority: patch.priority } : {}),
+      ...(patch.paymentStatus ? { payment_status: patch.paymentStatus } : {}),
+    });
+}
+
+/** v1 orders' close (the current workflow closes through writeOrderStatus). */
+export async function closeOrderV1(
+  db: Db,
+  orderId: string,
+  status: 'COMPLETED' | 'CANCELLED',
+): Promise<void> {
+  await db('orders')
+    .where({ id: orderId })
+    .update({
+      status,
+      completed_at: db.fn.now(),
+      updated_at: db.fn.now(),
+      portal_stage: status === 'COMPLETED' ? 'shipped' : 'cancelled',
+    });
+}
+
+/** An audit row with, for v1 orders, the status and priority it changed: one transaction. */
+export async function recordOrderDecision(
+  db: Db,
+  e: Parameters<typeof writeAudit>[1] & { status?: OrderStatus; priority?: string },
+): Promise<void> {
+  const { status, priority, ...entry } = e;
+  await db.transaction(async (trx) => {
+    if (status || priority) {
+      await trx('orders')
+        .where({ id: entry.targetId })
+        .update({
+          updated_at: trx.fn.now(),
+          ...(status ? { status } : {}),
+          ...(priority ? { priority } : {}),
+        });
+    }
+    await writeAudit(trx, entry);
+  });
+}

@@ -1,5 +1,5 @@
-// The order workflow: one durable run per order, from fetch to tracking write-back, steerable by
-// supervisors. Deterministic: every effect is an activity, every wait a Temporal timer or condition.
+// The order workflow as it ran before shipments became child workflows (#12), frozen: orders started
+// on it finish on it, and its recorded histories replay. New orders start `order` (../order.ts).
 import {
   ApplicationFailure,
   allHandlersFinished as allHandlersDone,
@@ -13,9 +13,10 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import type { Allocation, PickLine } from '../activities/inventory';
-import type { OrderFacts, OrderPolicy, OrderStatus } from '../domain/orders/model';
+import type { Activities } from '../../activities';
+import type { Allocation, PickLine } from '../../activities/inventory';
+import type { OrderFacts, OrderPolicy, OrderStatus } from '../../domain/orders/model';
+import { isShipped } from '../../domain/orders/status';
 import {
   type ApprovalRequest,
   approveUpdate,
@@ -33,7 +34,7 @@ import {
   stateQuery,
   stockReplenishedSignal,
   TRACKING_NUMBER_PATTERN,
-} from './definitions';
+} from '../definitions';
 
 // Option groups, named by intent. Retries come from these policies, never from loops here.
 /**
@@ -82,7 +83,6 @@ const fulfilment = proxyActivities<Activities>({
 /** How long a pick-list push may keep failing before the order is flagged FULFILLER_UNREACHABLE. */
 const UNREACHABLE_AFTER = '2 minutes';
 const SUPERVISOR_ROLES = ['supervisor', 'admin'];
-const CLOSED: OrderStatus[] = ['SHIPPED', 'COMPLETED', 'CANCELLED'];
 
 export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderState> {
   const { workflowId } = workflowInfo();
@@ -144,7 +144,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     if (!req.reason || req.reason.trim().length < 3) return 'a reason is required';
     if (!SUPERVISOR_ROLES.includes(req.role ?? 'supervisor'))
       return `role ${req.role} may not override orders`;
-    if (CLOSED.includes(state.status) || scan) return `order is already ${state.status.toLowerCase()}`;
+    if (isShipped(state.status) || scan) return `order is already ${state.status.toLowerCase()}`;
     if (state.flags.cancelRequested) return 'order is being cancelled';
     switch (req.action) {
       case 'hold':

@@ -1,0 +1,532 @@
+// The order workflow's state and steps (order.ts reads them in business order): set up, route,
+// approve, pay, reserve, ship through one child workflow per allocation, complete or cancel.
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  CancellationScope,
+  ChildWorkflowCancellationType,
+  condition,
+  isCancellation,
+  ParentClosePolicy,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { OrderFacts, OrderPolicy } from '../domain/orders/model';
+import { openShipments } from '../domain/orders/override-rules';
+import type { OrderStatus } from '../domain/orders/status';
+import { notify, quick } from './activities';
+import { Compensations } from './compensations';
+import {
+  type OrderState,
+  type OrderWorkflowInput,
+  paymentConfirmedSignal,
+  type RouteDecision,
+  searchAttributes as SA,
+  SHIPMENT_WORKFLOW_TYPE,
+  type ShipmentLine,
+  type ShipmentProgress,
+  type ShipmentState,
+  shipmentHoldSignal,
+  shipmentProgressSignal,
+  shipmentWorkflowId,
+  stateQuery,
+  stockReplenishedSignal,
+} from './definitions';
+import { type OrderPhase, orderStatusOf } from './order-status';
+
+/** One fulfiller's part of the order: what it picks and ships. */
+export interface Allocation {
+  fulfiller: string;
+  lines: ShipmentLine[];
+}
+
+export interface RerouteTarget {
+  fulfiller: string;
+  carrier: string;
+  slaMinutes: number;
+  by: string;
+}
+
+/** What the status writer puts on the order row (and, for status and fulfiller, the search attributes). */
+export interface OrderRowView {
+  status: OrderStatus;
+  fulfiller?: string;
+  route?: RouteDecision;
+  paymentStatus?: 'paid';
+}
+
+interface Part {
+  state: ShipmentState;
+  scope: CancellationScope;
+  closed: boolean;
+  signalHold?: (held: boolean) => Promise<void>;
+}
+
+export class OrderRun {
+  readonly state: OrderState;
+  facts?: OrderFacts;
+  policy: OrderPolicy = { approvalRequired: false, approvalDeadline: '24 hours' };
+  phase: OrderPhase = 'setup';
+  slaMinutes = 30;
+  paid = false;
+  replenishments = 0;
+  routingRetries = 0;
+  pendingReroute?: RerouteTarget;
+  readonly main = new CancellationScope();
+  /** Order-level undo steps (the reservation); each shipment carries its own. */
+  readonly compensations = new Compensations();
+  private readonly parts = new Map<number, Part>();
+  private shipmentCount = 0;
+  private written = '';
+
+  constructor(readonly input: OrderWorkflowInput) {
+    this.state = {
+      workflowId: workflowInfo().workflowId,
+      channel: input.channel,
+      externalId: input.externalId,
+      step: 'set up',
+      status: 'RECEIVED',
+      flags: {
+        held: false,
+        slaBreached: false,
+        bypassStock: false,
+        expedited: false,
+        fulfillerUnreachable: false,
+        cancelRequested: false,
+      },
+      approvals: [],
+      waitingForSkus: [],
+      shipments: [],
+      stockReserved: false,
+      timeline: [],
+      ...(input.orderId ? { orderId: input.orderId } : {}),
+    };
+    setHandler(stateQuery, () => this.view());
+    setHandler(paymentConfirmedSignal, (p) => {
+      if (!this.paid) this.note('payment confirmed', p?.reference);
+      this.paid = true;
+    });
+    setHandler(stockReplenishedSignal, (p) => {
+      this.replenishments++;
+      this.note('stock replenished', p?.skus?.join(', '));
+    });
+    setHandler(shipmentProgressSignal, (p) => this.onShipmentProgress(p));
+  }
+
+  // ---- state as others see it ----
+
+  status(): OrderStatus {
+    return orderStatusOf(this.phase, this.state.flags.held, this.state.shipments);
+  }
+
+  /** The state query's answer: the status is derived at the moment of asking. */
+  view(): OrderState {
+    const shipments = this.state.shipments;
+    return {
+      ...this.state,
+      status: this.status(),
+      shipment: openShipments(this.state)[0] ?? shipments[0],
+      flags: {
+        ...this.state.flags,
+        fulfillerUnreachable: shipments.some(
+          (s) => s.status === 'FULFILLER_UNREACHABLE' || s.status === 'REJECTED',
+        ),
+      },
+    };
+  }
+
+  note(event: string, detail?: string): void {
+    this.state.timeline.push({ at: new Date().toISOString(), event, ...(detail ? { detail } : {}) });
+  }
+
+  orderId(): string {
+    if (!this.state.orderId) throw ApplicationFailure.nonRetryable('order is not loaded yet');
+    return this.state.orderId;
+  }
+
+  /** The fulfillers actually shipping the order (a split order has several), else the routed one. */
+  fulfillers(): string[] {
+    const live = this.state.shipments.filter((s) => s.status !== 'CANCELLED').map((s) => s.fulfiller!);
+    return live.length ? [...new Set(live)] : this.state.route ? [this.state.route.fulfiller] : [];
+  }
+
+  private rowView(): OrderRowView {
+    const fulfiller = this.fulfillers()[0];
+    return {
+      status: this.status(),
+      ...(fulfiller ? { fulfiller } : {}),
+      ...(this.state.route ? { route: this.state.route } : {}),
+      ...(this.paid ? { paymentStatus: 'paid' as const } : {}),
+    };
+  }
+
+  // ---- the one status writer ----
+
+  /**
+   * Writes status (with route and payment) to the row and the search attributes together, whenever
+   * the derived view changes; a single loop, so writes land in order and never race each other.
+   */
+  async statusWriter(): Promise<void> {
+    try {
+      await this.writeStatusChanges();
+    } catch (err) {
+      // The whole workflow was cancelled from outside (not by an override): nothing more to write.
+      if (!isCancellation(err)) throw err;
+    }
+  }
+
+  private async writeStatusChanges(): Promise<void> {
+    let sa = { status: '', fulfiller: '' };
+    for (;;) {
+      await condition(
+        () => this.state.orderId !== undefined && JSON.stringify(this.rowView()) !== this.written,
+      );
+      const view = this.rowView();
+      if (view.status !== sa.status || (view.fulfiller ?? '') !== sa.fulfiller) {
+        upsertSearchAttributes([
+          { key: SA.OrderStatus, value: view.status },
+          ...(view.fulfiller ? [{ key: SA.Fulfiller, value: view.fulfiller }] : []),
+        ]);
+        sa = { status: view.status, fulfiller: view.fulfiller ?? '' };
+      }
+      await quick.recordOrderStatus(this.orderId(), view);
+      this.written = JSON.stringify(view);
+      this.state.status = view.status;
+    }
+  }
+
+  /** Waits until the row shows what the workflow knows (before completing, or answering a caller). */
+  async statusWritten(): Promise<void> {
+    await condition(() => !this.state.orderId || JSON.stringify(this.rowView()) === this.written);
+  }
+
+  // ---- the end ----
+
+  async complete(): Promise<void> {
+    this.enter('completed', 'complete');
+    this.note('completed');
+    await this.statusWritten();
+  }
+
+  /**
+   * A cancel (override, rejection, channel): open shipments undo themselves, then the order's own
+   * undo steps run, each best effort. Parts that already shipped stay shipped: such an order
+   * completes with its other parts cancelled.
+   */
+  async cancel(): Promise<void> {
+    this.state.step = 'cancel';
+    await this.takeBackOpenParts();
+    await this.compensations.runAll({
+      done: (name) => this.note(`compensated: ${name}`),
+      failed: async (name, error) => {
+        this.note(`compensation failed: ${name}`, error);
+        await notify.sendAlert({
+          key: `undo-failed:${name}:${this.state.orderId}`,
+          orderId: this.orderId(),
+          subject: `could not ${name} while cancelling`,
+          text: `${error}\nThe other undo steps ran; resolve this one by hand.`,
+        });
+      },
+    });
+    this.enter(this.shippedParts() ? 'completed' : 'cancelled', 'cancel');
+    this.note(this.shippedParts() ? 'unshipped parts cancelled' : 'cancelled', this.state.cancelReason);
+    await this.statusWritten();
+  }
+
+  /** The workflow's result, once every Update and signal handler has finished. */
+  async finish(_writer: Promise<void>): Promise<OrderState> {
+    await condition(allHandlersFinished);
+    return this.view();
+  }
+
+  // ---- the steps ----
+
+  async setUp(): Promise<void> {
+    let loaded: { facts: OrderFacts; policy: OrderPolicy };
+    if (this.input.orderId) {
+      loaded = await quick.loadOrder.executeWithOptions({ summary: `load order ${this.input.orderId}` }, [
+        this.input.orderId,
+      ]);
+    } else {
+      // A channel order not stored yet: its connector fetches and normalizes it.
+      const fetched = await quick.fetchOrder.executeWithOptions(
+        { summary: `fetch ${this.input.channel}/${this.input.externalId}` },
+        [this.input],
+      );
+      this.note('fetched', fetched.detail);
+      loaded = await quick.normalizeOrder(this.input);
+    }
+    this.facts = loaded.facts;
+    this.policy = loaded.policy;
+    this.state.orderId = loaded.facts.orderId;
+    upsertSearchAttributes([
+      { key: SA.OrderValue, value: loaded.facts.value },
+      { key: SA.CustomerTier, value: loaded.facts.customerTier },
+      { key: SA.SlaBreached, value: false },
+    ]);
+    this.note(
+      'loaded',
+      `${loaded.facts.lines.length} line(s), ${loaded.facts.currency} ${loaded.facts.value}`,
+    );
+  }
+
+  applyRoute(route: RouteDecision, slaMinutes: number): void {
+    this.state.route = this.state.flags.expedited ? { ...route, priority: 'rush' } : route;
+    this.slaMinutes = slaMinutes;
+  }
+
+  /** By the active rule version; no matching row holds the order in NEEDS_ROUTING until a supervisor acts. */
+  async route(): Promise<void> {
+    for (;;) {
+      this.enter('route', 'route');
+      const outcome = await quick.routeOrder.executeWithOptions({ summary: 'route by decision table' }, [
+        this.facts!,
+      ]);
+      if (outcome.matched) {
+        const d = outcome.decision;
+        this.applyRoute(d, outcome.slaMinutes);
+        this.note(
+          'routed',
+          `${d.fulfiller} via ${d.carrier}: ${d.reason} (rules v${d.ruleVersion}, ${d.matchedRows?.join(', ')})`,
+        );
+        return;
+      }
+      this.enter('needs-routing', 'route');
+      this.note('needs routing', outcome.reason);
+      const asked = this.routingRetries;
+      await notify.sendAlert({
+        key: `needs-routing:${this.orderId()}:${asked}`,
+        orderId: this.orderId(),
+        subject: 'no route: order needs routing',
+        text: `${outcome.reason}. Reroute it to a fulfiller, or publish a rule that covers it and send retry-routing.`,
+      });
+      await condition(() => this.pendingReroute !== undefined || this.routingRetries > asked);
+      if (this.pendingReroute) {
+        this.adoptReroute('routed');
+        return;
+      }
+    }
+  }
+
+  /** Big orders wait for both legal and risk; the deadline escalates by e-mail, it does not approve. */
+  async approve(): Promise<void> {
+    if (!this.policy.approvalRequired) return;
+    this.enter('approval', 'approval');
+    const both = () => ['legal', 'risk'].every((r) => this.state.approvals.some((a) => a.role === r));
+    if (await condition(both, this.policy.approvalDeadline)) return;
+    this.note('approval deadline passed', 'escalated');
+    await notify.sendAlert({
+      key: `approval-deadline:${this.orderId()}`,
+      orderId: this.orderId(),
+      subject: 'B2B approval overdue',
+      text: `Approvals so far: ${this.state.approvals.map((a) => a.role).join(', ') || 'none'}. Legal and risk must both approve.`,
+    });
+    await condition(both);
+  }
+
+  async pay(): Promise<void> {
+    if (this.facts!.paymentStatus === 'paid' || this.paid) return;
+    this.enter('payment', 'payment');
+    await condition(() => this.paid);
+  }
+
+  /** A supervisor hold stops the order between steps until released. */
+  async checkpoint(): Promise<void> {
+    await condition(() => !this.state.flags.held);
+  }
+
+  /** Reserve `lines`, or wait for stock: replenishment, a bypass or a reroute ends the wait. */
+  async reserve(lines: ShipmentLine[]): Promise<Allocation[] | 'reroute'> {
+    for (let attempt = 1; ; attempt++) {
+      await this.checkpoint();
+      if (this.pendingReroute) return 'reroute';
+      const route = this.state.route!;
+      if (this.state.flags.bypassStock) {
+        this.note('stock lock bypassed', 'shipping without reservation');
+        return [{ fulfiller: route.fulfiller, lines: lines.map((l) => ({ sku: l.sku, qty: l.qty })) }];
+      }
+      this.enter('reserve', 'reserve');
+      const id = this.orderId();
+      const result = await quick.reserveStock.executeWithOptions(
+        { summary: `reserve at ${route.fulfiller}` },
+        [id, route.fulfiller, lines],
+      );
+      let allocations: Allocation[] | undefined = result.ok
+        ? [{ fulfiller: route.fulfiller, lines: result.lines }]
+        : undefined;
+      if (!result.ok && route.split) {
+        // The rule allows a split: what this fulfiller has, the rest from others, or nothing.
+        const split = await quick.reserveSplit.executeWithOptions(
+          { summary: `split reservation from ${route.fulfiller}` },
+          [id, route.fulfiller, lines],
+        );
+        if (split.ok) allocations = split.allocations;
+      }
+      if (allocations) {
+        this.state.waitingForSkus = [];
+        this.state.stockReserved = true;
+        if (!this.compensations.has('releaseStock'))
+          this.compensations.add('releaseStock', () => quick.releaseStock(id));
+        this.note(
+          allocations.length > 1 ? 'stock reserved (split)' : 'stock reserved',
+          allocations.map((a) => `${a.fulfiller}: ${describe(a.lines)}`).join('; '),
+        );
+        return allocations;
+      }
+      if (result.ok) throw new Error('unreachable');
+      this.state.waitingForSkus = result.short.map((s) => s.sku);
+      this.enter('stock-wait', 'reserve');
+      this.note(
+        'stock short',
+        result.short.map((s) => `${s.sku}: need ${s.needed}, have ${s.available}`).join('; '),
+      );
+      await notify.sendAlert({
+        key: `stock-short:${id}:${route.fulfiller}:${attempt}`,
+        orderId: id,
+        subject: 'stock short, order on hold',
+        text: result.short.map((s) => `${s.sku}: need ${s.needed}, available ${s.available}`).join('\n'),
+      });
+      const seen = this.replenishments;
+      await condition(
+        () => this.replenishments > seen || this.state.flags.bypassStock || this.pendingReroute !== undefined,
+      );
+    }
+  }
+
+  /**
+   * Starts one shipment child per allocation, all at once, and waits until every part has closed
+   * (shipped or cancelled) — or a reroute asks to take the open parts back.
+   */
+  async ship(allocations: Allocation[]): Promise<'done' | 'reroute'> {
+    await this.checkpoint();
+    this.enter('ship', 'ship');
+    const route = this.state.route!;
+    await Promise.all(allocations.map((a) => this.startShipment(a, route)));
+    await condition(() => this.allPartsClosed() || this.pendingReroute !== undefined);
+    return this.allPartsClosed() ? 'done' : 'reroute';
+  }
+
+  private async startShipment(a: Allocation, route: RouteDecision): Promise<void> {
+    const n = ++this.shipmentCount;
+    const orderId = this.orderId();
+    const workflowId = shipmentWorkflowId(orderId, n);
+    const scope = new CancellationScope();
+    const part: Part = {
+      scope,
+      closed: false,
+      state: {
+        n,
+        workflowId,
+        pickListId: `pl-${orderId}-${n}`,
+        fulfiller: a.fulfiller,
+        status: 'PICKING',
+        lines: a.lines,
+      },
+    };
+    this.parts.set(n, part);
+    this.state.shipments.push(part.state);
+    const child = await scope.run(() =>
+      startChild(SHIPMENT_WORKFLOW_TYPE, {
+        workflowId,
+        args: [
+          {
+            orderId,
+            channel: this.input.channel,
+            externalId: this.input.externalId,
+            n,
+            fulfiller: a.fulfiller,
+            carrier: route.carrier,
+            priority: route.priority,
+            lines: a.lines,
+            slaMinutes: this.slaMinutes,
+            held: this.state.flags.held,
+            reserved: !this.state.flags.bypassStock,
+          },
+        ],
+        cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+        typedSearchAttributes: [
+          { key: SA.OrderChannel, value: this.input.channel },
+          { key: SA.Fulfiller, value: a.fulfiller },
+        ],
+        staticSummary: `Shipment ${n} of ${this.input.channel}/${this.input.externalId} · ${a.fulfiller} · ${describe(a.lines)}`,
+      }),
+    );
+    part.signalHold = (held) => child.signal(shipmentHoldSignal, { held });
+    child
+      .result()
+      .then((final) => Object.assign(part.state, final))
+      .catch((err) => {
+        if (!isCancellation(err))
+          this.note('shipment failed', `${workflowId}: ${err instanceof Error ? err.message : err}`);
+      })
+      .finally(() => {
+        part.closed = true;
+      });
+  }
+
+  private onShipmentProgress(p: ShipmentProgress): void {
+    const part = p.n === undefined ? undefined : this.parts.get(p.n);
+    if (!part) return;
+    const { event, ...shipment } = p;
+    Object.assign(part.state, shipment);
+    if (event) this.state.timeline.push(event);
+    if (shipment.slaBreached && !this.state.flags.slaBreached) {
+      this.state.flags.slaBreached = true;
+      upsertSearchAttributes([{ key: SA.SlaBreached, value: true }]);
+    }
+  }
+
+  allPartsClosed(): boolean {
+    return [...this.parts.values()].every((p) => p.closed);
+  }
+
+  /** Tells every open shipment about a hold or its release. */
+  async signalOpenShipments(held: boolean): Promise<void> {
+    const open = [...this.parts.values()].filter((p) => !p.closed);
+    await Promise.all(open.map((p) => p.signalHold?.(held)));
+  }
+
+  /** Cancels the parts that have not shipped (each undoes its pick list and stock); returns their lines. */
+  async takeBackOpenParts(): Promise<ShipmentLine[]> {
+    const open = [...this.parts.values()].filter((p) => !p.closed && p.state.status !== 'SHIPPED');
+    for (const p of open) p.scope.cancel();
+    await condition(() => open.every((p) => p.closed));
+    this.state.stockReserved = false;
+    return open.filter((p) => p.state.status !== 'SHIPPED').flatMap((p) => p.state.lines ?? []);
+  }
+
+  /** Adopts a supervisor's reroute target as the order's route. */
+  adoptReroute(event: 'routed' | 'rerouted'): void {
+    const target = this.pendingReroute!;
+    this.pendingReroute = undefined;
+    this.applyRoute(
+      {
+        ...(this.state.route ?? { priority: this.facts!.priority, reason: '' }),
+        fulfiller: target.fulfiller,
+        carrier: target.carrier,
+        reason: `${event} by ${target.by}`,
+      },
+      target.slaMinutes,
+    );
+    this.note(
+      event,
+      `${event === 'routed' ? '' : 'now '}${target.fulfiller}${event === 'routed' ? ` by ${target.by}` : ''}`,
+    );
+  }
+
+  shippedParts(): number {
+    return this.state.shipments.filter((s) => s.status === 'SHIPPED').length;
+  }
+
+  enter(phase: OrderPhase, step: string): void {
+    this.phase = phase;
+    this.state.step = step;
+  }
+}
+
+function describe(lines: ShipmentLine[]): string {
+  return lines.map((l) => `${l.qty}×${l.sku}${l.lot ? `@${l.lot}` : ''}`).join(', ');
+}

@@ -1,0 +1,194 @@
+// How people steer a running order (the handler object of the samples' safe-message-handlers):
+// supervisor overrides by Update or signal, legal/risk approvals. Every decision is audited; the
+// rules of what is allowed are shared with the API's early answer (domain/orders/override-rules).
+import { setHandler } from '@temporalio/workflow';
+import { overrideRejection } from '../domain/orders/override-rules';
+import { inHandler } from './activities';
+import {
+  type ApprovalRequest,
+  approveUpdate,
+  type OverrideRequest,
+  type OverrideResult,
+  overrideSignal,
+  overrideUpdate,
+} from './definitions';
+import type { OrderRun } from './order-run';
+
+type Outcome = 'accepted' | 'rejected' | 'pending';
+
+export class OrderOverrides {
+  constructor(private readonly run: OrderRun) {}
+
+  listen(): void {
+    setHandler(overrideUpdate, (req) => this.apply(req, 'update'), {
+      validator: (req) => {
+        const rejection = overrideRejection(req, this.run.view());
+        if (rejection) throw new Error(rejection);
+      },
+    });
+    setHandler(overrideSignal, async (req) => {
+      try {
+        await this.apply(req, 'signal');
+      } catch (err) {
+        // A bad signal is recorded, never fatal to the order.
+        this.run.note('override signal failed', err instanceof Error ? err.message : String(err));
+      }
+    });
+    setHandler(approveUpdate, (req) => this.approve(req), {
+      validator: (req) => {
+        const why = this.approvalRejection(req);
+        if (why) throw new Error(why);
+      },
+    });
+  }
+
+  private snapshot() {
+    const { state } = this.run;
+    return {
+      status: this.run.status(),
+      fulfiller: state.route?.fulfiller,
+      priority: state.route?.priority,
+      held: state.flags.held,
+      bypassStock: state.flags.bypassStock,
+    };
+  }
+
+  private async audit(
+    req: OverrideRequest,
+    before: unknown,
+    outcome: Outcome,
+    detail: Record<string, unknown>,
+  ) {
+    if (!this.run.state.orderId) return;
+    await inHandler.recordDecision({
+      orderId: this.run.state.orderId,
+      actor: req.actor || 'unknown',
+      role: req.role ?? 'supervisor',
+      action: `override:${req.action}${outcome === 'accepted' ? '' : `:${outcome}`}`,
+      before,
+      after: outcome === 'rejected' ? detail : { ...this.snapshot(), ...detail },
+      reason: req.reason,
+      ...(req.requestId ? { requestId: req.requestId } : {}),
+      metric: { action: req.action, result: outcome },
+    });
+  }
+
+  async apply(req: OverrideRequest, via: 'update' | 'signal'): Promise<OverrideResult> {
+    const { run } = this;
+    const { state } = run;
+    const before = this.snapshot();
+    const by = `(by ${req.actor} via ${via})`;
+    const answer = (accepted: boolean, message: string, pending?: boolean): OverrideResult => ({
+      action: req.action,
+      accepted,
+      status: run.status(),
+      message,
+      ...(pending ? { pending } : {}),
+    });
+    const reject = async (message: string) => {
+      run.note(`override ${req.action} rejected`, `${message} ${by}`);
+      await this.audit(req, before, 'rejected', { rejected: message });
+      return answer(false, message);
+    };
+    const rejection = overrideRejection(req, run.view());
+    if (rejection) return reject(rejection);
+    let detail: Record<string, unknown> = {};
+
+    switch (req.action) {
+      case 'hold':
+      case 'release':
+        state.flags.held = req.action === 'hold';
+        await run.signalOpenShipments(state.flags.held);
+        break;
+      case 'bypass-stock': {
+        const first = state.pendingBypassStock;
+        if (run.policy.bypassStockNeedsSecondApproval && !first) {
+          state.pendingBypassStock = { actor: req.actor, reason: req.reason, at: new Date().toISOString() };
+          const message = 'recorded; takes effect when a second, different supervisor confirms it';
+          run.note('override bypass-stock pending', `${req.reason} ${by}; ${message}`);
+          await this.audit(req, before, 'pending', { pendingBypassStock: state.pendingBypassStock });
+          return answer(true, message, true);
+        }
+        state.flags.bypassStock = true;
+        state.pendingBypassStock = undefined;
+        if (first) detail = { confirms: first };
+        break;
+      }
+      case 'expedite':
+        state.flags.expedited = true;
+        if (state.route) state.route = { ...state.route, priority: 'rush' };
+        break;
+      case 'reroute': {
+        const fulfiller = req.fulfiller!.trim();
+        let info: { slaMinutes: number; defaultCarrier: string };
+        try {
+          info = await inHandler.describeFulfiller(fulfiller);
+        } catch {
+          return reject(`unknown or inactive fulfiller ${fulfiller}`);
+        }
+        run.pendingReroute = {
+          fulfiller,
+          carrier: info.defaultCarrier,
+          slaMinutes: info.slaMinutes,
+          by: req.actor,
+        };
+        break;
+      }
+      case 'retry-routing':
+        run.routingRetries++;
+        break;
+      case 'cancel':
+        state.flags.cancelRequested = true;
+        state.cancelReason = `cancelled by ${req.actor}: ${req.reason}`;
+        run.main.cancel();
+        break;
+    }
+    run.note(`override ${req.action}`, `${req.reason} ${by}`);
+    await this.audit(req, before, 'accepted', detail);
+    return answer(true, `${req.action} applied`);
+  }
+
+  private approvalRejection(req: ApprovalRequest): string | undefined {
+    const status = this.run.status();
+    if (status !== 'AWAITING_APPROVAL') return `order is not awaiting approval (${status})`;
+    if (req.role !== 'legal' && req.role !== 'risk') return 'only legal or risk approve orders';
+    if (req.decision !== 'approve' && req.decision !== 'reject') return 'decision is approve or reject';
+    if (!req.actor?.trim()) return 'actor is required';
+    if (this.run.state.approvals.some((a) => a.role === req.role)) return `${req.role} has already decided`;
+    return undefined;
+  }
+
+  async approve(req: ApprovalRequest) {
+    const { run } = this;
+    const { state } = run;
+    const list = () => state.approvals.map((a) => `${a.role}:${a.decision}`);
+    const before = { approvals: list() };
+    state.approvals.push({
+      role: req.role,
+      decision: req.decision,
+      actor: req.actor,
+      at: new Date().toISOString(),
+      ...(req.comment ? { comment: req.comment } : {}),
+    });
+    run.note(
+      `${req.role} ${req.decision === 'approve' ? 'approved' : 'rejected'}`,
+      `${req.actor}: ${req.comment ?? ''}`,
+    );
+    await inHandler.recordDecision({
+      orderId: run.orderId(),
+      actor: req.actor,
+      role: req.role,
+      action: `approval:${req.decision}`,
+      before,
+      after: { approvals: list() },
+      ...(req.comment ? { reason: req.comment } : {}),
+      ...(req.requestId ? { requestId: req.requestId } : {}),
+    });
+    if (req.decision === 'reject') {
+      state.flags.cancelRequested = true;
+      state.cancelReason = `rejected by ${req.role} (${req.actor}): ${req.comment ?? 'no comment'}`;
+      run.main.cancel();
+    }
+    return state.approvals;
+  }
+}
