@@ -7,13 +7,36 @@ import {
   type ApprovalRequest,
   approveUpdate,
   confirmScanUpdate,
+  type OrderState,
   type OverrideRequest,
   overrideUpdate,
   paymentConfirmedSignal,
   type ScanRequest,
+  type ShipmentState,
+  stateQuery,
 } from '../../workflows/definitions';
 import { NotFound, NotPossibleNow } from '../errors';
+import { openShipments, overrideRejection } from './override-rules';
+import { isFinal } from './status';
 import { currentStatus, type OrderRow, requireOrderRow, shipmentFulfillerCode, writeAudit } from './store';
+
+/** The shipment a scan is for: the named one, or the only one still open; else why not. */
+function scanTarget(state: OrderState, pickListId?: string): ShipmentState {
+  if (state.flags.held) throw new NotPossibleNow('order is on hold');
+  const open = openShipments(state);
+  if (pickListId) {
+    const named = state.shipments.find((s) => s.pickListId === pickListId);
+    if (!named) throw new NotFound(`order has no pick list ${pickListId}`, 'Shipment not found');
+    if (!open.includes(named))
+      throw new NotPossibleNow(
+        `${pickListId} is already ${named.status === 'CANCELLED' ? 'cancelled' : 'scanned'}`,
+      );
+    return named;
+  }
+  if (open.length === 1) return open[0]!;
+  if (!open.length) throw new NotPossibleNow(`order is not awaiting a scan (${state.status})`);
+  throw new NotPossibleNow('this order ships in several parts: name the pickListId being scanned');
+}
 
 export interface OrderSteeringDeps {
   db: Db;
@@ -32,8 +55,7 @@ export function createOrderSteering({ db, client }: OrderSteeringDeps) {
       }
       if (err instanceof WorkflowNotFoundError) {
         const now = await currentStatus(db, row.id);
-        if (now && ['COMPLETED', 'CANCELLED'].includes(now))
-          throw new NotPossibleNow(`order is already ${now.toLowerCase()}`);
+        if (now && isFinal(now)) throw new NotPossibleNow(`order is already ${now.toLowerCase()}`);
         throw new NotFound(err.message, 'Order workflow not found');
       }
       throw err;
@@ -48,18 +70,38 @@ export function createOrderSteering({ db, client }: OrderSteeringDeps) {
       return fulfiller;
     },
 
+    /**
+     * The scan goes to its shipment's workflow: the named pick list, or the order's only open one.
+     * Answers with the shipment and what the order's status becomes.
+     */
     async confirmScan(ref: string, scan: ScanRequest) {
       const row = await requireOrderRow(db, ref);
-      return steer(row, () =>
-        client.workflow.getHandle(row.workflow_id).executeUpdate(confirmScanUpdate, { args: [scan] }),
+      const order = client.workflow.getHandle(row.workflow_id);
+      const state = await steer(row, () => order.query(stateQuery));
+      const target = scanTarget(state, scan.pickListId);
+      // v1 orders keep their shipments inside the order workflow: the order takes the scan itself.
+      if (!target.workflowId)
+        return steer(row, () => order.executeUpdate(confirmScanUpdate, { args: [scan] }));
+      const result = await steer(row, () =>
+        client.workflow
+          .getHandle(target.workflowId!)
+          .executeUpdate(confirmScanUpdate, { args: [{ ...scan, pickListId: target.pickListId }] }),
       );
+      const othersOpen = openShipments(state).some((s) => s.pickListId !== target.pickListId);
+      return {
+        status: othersOpen ? 'PARTIALLY_SHIPPED' : 'SHIPPED',
+        trackingNumber: result.trackingNumber,
+        pickListId: target.pickListId,
+      };
     },
 
+    /** Answers early, by the same rules the workflow's validator applies, before sending the Update. */
     async override(ref: string, req: OverrideRequest) {
       const row = await requireOrderRow(db, ref);
-      return steer(row, () =>
-        client.workflow.getHandle(row.workflow_id).executeUpdate(overrideUpdate, { args: [req] }),
-      );
+      const order = client.workflow.getHandle(row.workflow_id);
+      const rejection = overrideRejection(req, await steer(row, () => order.query(stateQuery)));
+      if (rejection) throw new NotPossibleNow(rejection);
+      return steer(row, () => order.executeUpdate(overrideUpdate, { args: [req] }));
     },
 
     async approve(ref: string, req: ApprovalRequest) {
