@@ -10,8 +10,8 @@ import {
 import { auditEntrySchema, listAudit } from '../domain/audit/store';
 import type { Db } from '../platform/db';
 import type { Authenticator } from './auth';
-import type { RouteDef } from './orders';
 import { HttpProblem } from './problem';
+import type { RouteDef } from './route';
 
 export const issuedTokenSchema = tokenViewSchema.extend({
   token: z.string().describe('the secret: shown this once, store it now'),

@@ -17,8 +17,8 @@ import { type Logger, loggableUrl } from '../platform/logger';
 import type { Metrics } from '../platform/metrics';
 import { type Authenticator, actingRole, anonymous, forbidden, type Principal } from './auth';
 import { docsPage, openApiDocument } from './openapi';
-import type { RouteDef } from './orders';
 import { HttpProblem, problemHandler, validationProblem } from './problem';
+import type { RouteDef } from './route';
 
 export interface ReadinessCheck {
   name: string;

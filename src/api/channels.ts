@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { ChannelService } from '../channels/service';
 import { channelKinds } from '../channels/types';
 import { CHANNEL_PATTERN } from '../domain/orders/model';
-import { type RouteDef, route } from './orders';
+import { type RouteDef, route } from './route';
 import { HttpProblem } from './problem';
 
 /** Paths whose handlers need the exact bytes received (signatures are computed over them). */

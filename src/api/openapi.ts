@@ -2,7 +2,7 @@
 // (swagger-ui-dist, served locally) that reads it.
 import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import type { RouteDef } from './orders';
+import type { RouteDef } from './route';
 
 export const problemSchema = z
   .object({

@@ -1,62 +1,17 @@
-// The one route table: method, path, roles, zod schemas and handler for every API route.
-import type { Request, Response } from 'express';
+// Order routes: create (one or a batch), list, read, and steer a running order (scan, overrides,
+// approvals, payment).
 import { z } from 'zod';
-import { everyone, type Role } from '../domain/access/roles';
-import type { InventoryService } from '../domain/inventory/service';
+import { everyone } from '../domain/access/roles';
 import { orderInputSchema, orderStatusSchema } from '../domain/orders/model';
 import type { OrdersService } from '../domain/orders/service';
 import type { OrderSteering } from '../domain/orders/steering';
 import type { OrderLineRow, OrderRow } from '../domain/orders/store';
 import { overrideActions, TRACKING_NUMBER_PATTERN } from '../workflows/definitions';
-import {
-  assertChannelScope,
-  assertFulfillerScope,
-  assertOrderScope,
-  forbidden,
-  hasRole,
-  type Principal,
-} from './auth';
-import { renderPortal } from './portal-page';
+import { assertChannelScope, assertFulfillerScope, assertOrderScope, forbidden, hasRole } from './auth';
 import { HttpProblem } from './problem';
-
-export interface RouteContext<B, Q, P> {
-  body: B;
-  query: Q;
-  params: P;
-  req: Request;
-  res: Response;
-  requestId: string;
-  /** Who is calling: the token's name ('anonymous' on public routes); what the audit log records. */
-  actor: string;
-  /** The token behind the request: roles and fulfiller/channel scope. */
-  principal: Principal;
-  /** The role the caller acts in on this route: the most specific allowed role its token holds. */
-  role: string;
-}
-
-export interface RouteDef<B = unknown, Q = unknown, P = unknown> {
-  method: 'get' | 'post' | 'patch' | 'delete';
-  path: string;
-  summary: string;
-  /** 'public': no token (health, portal). */
-  roles: Role[] | 'public';
-  body?: z.ZodType<B>;
-  query?: z.ZodType<Q>;
-  params?: z.ZodType<P>;
-  /** Success body, for the OpenAPI document. */
-  response?: z.ZodType;
-  /** Media type of a non-JSON answer (CSV, HTML, metrics text), for the OpenAPI document. */
-  produces?: string;
-  handler(ctx: RouteContext<B, Q, P>): Promise<{ status?: number; body: unknown } | undefined>;
-}
-
-export function route<B = unknown, Q = unknown, P = unknown>(def: RouteDef<B, Q, P>): RouteDef {
-  return def as unknown as RouteDef;
-}
+import { actorField, type RouteDef, route } from './route';
 
 const idParams = z.object({ id: z.string().min(1).max(200) });
-/** Accepted for compatibility; the token's identity is what is recorded. */
-const actorField = z.string().trim().min(1).max(100).optional();
 
 export const createOrderBody = z.union([
   orderInputSchema,
@@ -89,22 +44,6 @@ export const approvalBody = z.object({
   decision: z.enum(['approve', 'reject']),
   actor: actorField,
   comment: z.string().max(1000).optional(),
-});
-
-export const adjustmentBody = z.object({
-  sku: z.string().trim().min(1).max(64),
-  fulfiller: z.string().trim().min(1).max(40),
-  delta: z
-    .number()
-    .int()
-    .refine((n) => n !== 0, 'delta must not be 0'),
-  lot: z.string().trim().min(1).max(64).optional(),
-  expiresOn: z.iso.date().optional(),
-  name: z.string().max(200).optional(),
-  category: z.string().max(64).optional(),
-  perishable: z.boolean().optional(),
-  reason: z.string().trim().min(3, 'a reason is required').max(500),
-  actor: actorField,
 });
 
 export const listOrdersQuery = z
@@ -144,24 +83,6 @@ export const listOrdersQuery = z
     message: 'must be later than from',
     path: ['to'],
   });
-
-export const stockLevelsQuery = z.object({
-  sku: z.string().trim().min(1).max(64).optional().meta({ description: 'Part of the SKU, any case' }),
-  site: z.string().trim().min(1).max(40).optional().meta({ description: 'Fulfiller (site) code, exactly' }),
-  cursor: z.string().max(400).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-});
-
-export const stockLevelSchema = z.object({
-  sku: z.string(),
-  name: z.string().nullable(),
-  site: z.string(),
-  onHand: z.number().int(),
-  reserved: z.number().int(),
-  available: z.number().int(),
-  lots: z.number().int(),
-  updatedAt: z.string(),
-});
 
 export function orderView(row: OrderRow, lines?: OrderLineRow[]) {
   return {
@@ -206,11 +127,7 @@ export function orderView(row: OrderRow, lines?: OrderLineRow[]) {
   };
 }
 
-export function orderRoutes(
-  orders: OrdersService,
-  steering: OrderSteering,
-  inventory: InventoryService,
-): RouteDef[] {
+export function orderRoutes(orders: OrdersService, steering: OrderSteering): RouteDef[] {
   return [
     route({
       method: 'post',
@@ -343,58 +260,6 @@ export function orderRoutes(
           status: 202,
           body: await steering.confirmPayment(params.id, body.reference, { actor, role, requestId }),
         };
-      },
-    }),
-    route({
-      method: 'post',
-      path: '/api/inventory/adjustments',
-      summary: 'Add or remove stock of a SKU (lot) at a fulfiller; releases orders waiting on it',
-      roles: ['admin', 'supervisor', 'ops', 'warehouse'],
-      body: adjustmentBody,
-      async handler({ body, requestId, actor, role, principal }) {
-        assertFulfillerScope(principal, body.fulfiller, 'the stock');
-        return { status: 201, body: await inventory.adjust({ ...body, actor, role, requestId }) };
-      },
-    }),
-    route({
-      method: 'get',
-      path: '/api/inventory',
-      summary: 'Stock per SKU and site (lots summed): on hand, reserved, available; by SKU then site',
-      roles: ['admin', 'supervisor', 'ops', 'warehouse'],
-      query: stockLevelsQuery,
-      response: z.object({ stock: z.array(stockLevelSchema), nextCursor: z.string().nullable() }),
-      async handler({ query, principal }) {
-        if (query.site) assertFulfillerScope(principal, query.site, 'the site filter');
-        // A warehouse token sees only its own sites' stock.
-        return {
-          body: await inventory.stockLevels({
-            ...query,
-            ...(principal.fulfillers.length ? { sites: principal.fulfillers } : {}),
-          }),
-        };
-      },
-    }),
-    route({
-      method: 'get',
-      path: '/api/portal/:token',
-      summary: "A customer's order progress (JSON) behind its unguessable token",
-      roles: 'public',
-      params: z.object({ token: z.string().regex(/^[0-9a-f]{48}$/, 'not a portal token') }),
-      async handler({ params }) {
-        return { body: await orders.portal(params.token) };
-      },
-    }),
-    route({
-      method: 'get',
-      path: '/portal/:token',
-      summary: "A customer's order progress page",
-      roles: 'public',
-      params: z.object({ token: z.string().max(100) }),
-      async handler({ params, res }) {
-        if (!/^[0-9a-f]{48}$/.test(params.token))
-          throw new HttpProblem(404, 'Not found', 'no order behind this link');
-        res.type('html').send(renderPortal(await orders.portal(params.token)));
-        return undefined;
       },
     }),
   ];

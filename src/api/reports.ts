@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { minorToDecimal } from '../domain/money';
 import { type SettlementRow, settlementPage } from '../domain/reports/store';
 import type { Db } from '../platform/db';
-import type { RouteDef } from './orders';
+import type { RouteDef } from './route';
 
 const PAGE = 1000;
 

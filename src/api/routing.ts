@@ -14,8 +14,8 @@ import {
   routingInput,
 } from '../domain/routing/store';
 import type { Db } from '../platform/db';
-import { type RouteDef, route } from './orders';
 import { HttpProblem } from './problem';
+import { type RouteDef, route } from './route';
 
 const versionParams = z.object({ version: z.coerce.number().int().min(1) });
 const editors = ['admin', 'supervisor', 'ops'] as const;

@@ -3,7 +3,7 @@
 import { everyone } from '../domain/access/roles';
 import type { Config } from '../platform/config';
 import type { Db } from '../platform/db';
-import { type RouteDef, route } from './orders';
+import { type RouteDef, route } from './route';
 
 // Orders past the scan are no longer SLA-red, whatever their flag says.
 const PAST_SCAN = ['COMPLETED', 'CANCELLED', 'SHIPPED'];

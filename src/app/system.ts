@@ -9,8 +9,11 @@ import { createApp } from '../api/app';
 import { createAuthenticator } from '../api/auth';
 import { channelRoutes, withRawBodies } from '../api/channels';
 import { consoleUi } from '../api/console';
-import { orderRoutes, type RouteDef } from '../api/orders';
+import { inventoryRoutes } from '../api/inventory';
+import { orderRoutes } from '../api/orders';
+import { portalRoutes } from '../api/portal';
 import { reportRoutes } from '../api/reports';
+import type { RouteDef } from '../api/route';
 import { ruleRoutes } from '../api/routing';
 import { statsRoutes } from '../api/stats';
 import { createChannelService } from '../channels/service';
@@ -90,12 +93,10 @@ export async function startApi(opts: {
   });
 
   const routes = [
-    ...orderRoutes(
-      orders,
-      createOrderSteering({ db, client }),
-      // A restock wakes the orders on hold for that SKU.
-      createInventoryService({ db, restocked: (sku) => orders.wakeOrdersWaitingFor(sku) }),
-    ),
+    ...orderRoutes(orders, createOrderSteering({ db, client })),
+    // A restock wakes the orders on hold for that SKU.
+    ...inventoryRoutes(createInventoryService({ db, restocked: (sku) => orders.wakeOrdersWaitingFor(sku) })),
+    ...portalRoutes(orders),
     ...channelRoutes(channels),
     ...ruleRoutes({ db }),
     ...accessRoutes({ db, auth }),

@@ -2,7 +2,7 @@
 // role, and no token at all.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { RouteDef } from '../../src/api/orders';
+import type { RouteDef } from '../../src/api/route';
 import { type Role, roles } from '../../src/domain/access/roles';
 import { startTestSystem, type TestSystem } from '../support/system';
 
