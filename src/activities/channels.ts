@@ -20,16 +20,23 @@ import {
   storeIncoming,
 } from '../channels/ingest';
 import { mappedColumns } from '../channels/mapping';
-import { orderFromInput } from '../channels/normalize-common';
-import { connectors, parseChannel } from '../channels/registry';
+import { connectors, normalizeChannelOrder, parseChannel } from '../channels/registry';
 import type { Channel, FetchResult, PollPosition } from '../channels/types';
 import {
+  claimFile,
+  countDuplicateFile,
   createChannelLookup,
+  finishFile,
   insertRawPayload,
   loadChannelRow,
+  markPollFinished,
+  markPollStarted,
   rawPayloads,
   recordIngestError,
+  recordUnreadableFile,
+  renewClaim,
   savePosition,
+  takeOverStaleClaim,
 } from '../domain/channels/store';
 import type { Order } from '../domain/orders/model';
 import type { OrderRow } from '../domain/orders/store';
@@ -96,8 +103,7 @@ export function createChannelHooks({ db }: ActivityDeps): {
         async toOrder(input) {
           const raws = await rawPayloads(db, ch.name, input.externalId);
           try {
-            const { input: orderInput, zone } = connector.toOrderInput(ch, raws);
-            return orderFromInput(orderInput, zone);
+            return normalizeChannelOrder(ch, raws);
           } catch (err) {
             if (!(err instanceof InvalidPayload)) throw err;
             await recordIngestError(db, {
@@ -262,13 +268,8 @@ export function createIngestActivities(deps: ActivityDeps) {
     let hash = '';
     try {
       hash = (await inspectFile(full, format, ch.config.encoding)).hash;
-      const claimed = await db('ingested_files')
-        .insert({ channel: ch.name, content_hash: hash, file_name: file, status: 'processing' })
-        .onConflict(['channel', 'content_hash'])
-        .ignore()
-        .returning('id');
-      if (!claimed.length) {
-        const before = await db('ingested_files').where({ channel: ch.name, content_hash: hash }).first();
+      const before = await claimFile(db, { channel: ch.name, hash, file });
+      if (before) {
         if (before.status !== 'processing') {
           // The same content again (copied twice, re-uploaded): imported once, this copy is set aside.
           const movedTo =
@@ -280,7 +281,7 @@ export function createIngestActivities(deps: ActivityDeps) {
                   'failed',
                   `same content as ${before.file_name}, which failed: ${before.reason}`,
                 );
-          await db('ingested_files').where({ id: before.id }).increment('duplicates', 1);
+          await countDuplicateFile(db, before.id);
           log.info(
             { channel: ch.name, file, movedTo, firstImport: before.file_name },
             'duplicate file set aside',
@@ -289,14 +290,7 @@ export function createIngestActivities(deps: ActivityDeps) {
         }
         // Our own retried attempt carries on; another run's live claim is left alone; a claim older
         // than the heartbeat timeout belonged to an attempt that died, and is taken over.
-        if (resume?.hash !== hash) {
-          const taken = await db('ingested_files')
-            .where({ id: before.id, status: 'processing' })
-            .andWhere('started_at', '<', db.raw("now() - interval '3 minutes'"))
-            .update({ started_at: db.fn.now(), file_name: file })
-            .returning('id');
-          if (!taken.length) return 'busy';
-        }
+        if (resume?.hash !== hash && !(await takeOverStaleClaim(db, before.id, file))) return 'busy';
       }
       const needed = mappedColumns(ch.config.columns);
       const records = readRecords(full, {
@@ -322,9 +316,7 @@ export function createIngestActivities(deps: ActivityDeps) {
         batch = [];
         ctx.heartbeat({ kind: 'file', file, hash, lastRow, stats } satisfies FileProgress);
         // The claim stays fresh while this attempt lives (see the lease above).
-        await db('ingested_files')
-          .where({ channel: ch.name, content_hash: hash })
-          .update({ started_at: db.fn.now() });
+        await renewClaim(db, ch.name, hash);
       };
       for await (const group of groupOrders(records, ch.config)) {
         rows += group.length;
@@ -334,16 +326,13 @@ export function createIngestActivities(deps: ActivityDeps) {
       }
       await flush();
       const movedTo = await moveFile(ch, file, 'processed');
-      await db('ingested_files')
-        .where({ channel: ch.name, content_hash: hash })
-        .update({
-          status: 'processed',
-          rows_total: rows,
-          orders_imported: stats.orders - stats.errors,
-          rows_failed: stats.errors,
-          moved_to: movedTo,
-          finished_at: db.fn.now(),
-        });
+      await finishFile(db, ch.name, hash, {
+        status: 'processed',
+        rowsTotal: rows,
+        ordersImported: stats.orders - stats.errors,
+        rowsFailed: stats.errors,
+        movedTo,
+      });
       log.info({ channel: ch.name, file, rows, stats }, 'partner file imported');
       return stats;
     } catch (err) {
@@ -351,23 +340,8 @@ export function createIngestActivities(deps: ActivityDeps) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'busy';
       if (!(err instanceof UnreadableFile)) throw err;
       const movedTo = await moveFile(ch, file, 'failed', err.reason);
-      if (hash)
-        await db('ingested_files')
-          .where({ channel: ch.name, content_hash: hash })
-          .update({ status: 'failed', reason: err.reason, moved_to: movedTo, finished_at: db.fn.now() });
-      else
-        await db('ingested_files')
-          .insert({
-            channel: ch.name,
-            content_hash: `unreadable:${file}:${Date.now()}`,
-            file_name: file,
-            status: 'failed',
-            reason: err.reason,
-            moved_to: movedTo,
-            finished_at: db.fn.now(),
-          })
-          .onConflict(['channel', 'content_hash'])
-          .ignore();
+      if (hash) await finishFile(db, ch.name, hash, { status: 'failed', reason: err.reason, movedTo });
+      else await recordUnreadableFile(db, { channel: ch.name, file, reason: err.reason, movedTo });
       log.warn({ channel: ch.name, file, reason: err.reason }, 'partner file rejected');
       return addStats(emptyStats(), { errors: 1 });
     }
@@ -379,9 +353,7 @@ export function createIngestActivities(deps: ActivityDeps) {
       const row = await loadChannelRow(db, channel);
       if (!row) return { skip: `no channel ${channel}` };
       if (!row.enabled) return { skip: `channel ${channel} is disabled` };
-      await db('channels')
-        .where({ name: channel })
-        .update({ last_poll_started_at: db.fn.now(), last_poll_status: 'running', last_poll_error: null });
+      await markPollStarted(db, channel);
       return { position: row.poll_position ?? {} };
     },
 
@@ -421,14 +393,7 @@ export function createIngestActivities(deps: ActivityDeps) {
       stats: IngestStats & { pages: number };
       error?: string;
     }) {
-      await db('channels')
-        .where({ name: req.channel })
-        .update({
-          last_poll_finished_at: db.fn.now(),
-          last_poll_status: req.error ? 'failed' : 'ok',
-          last_poll_error: req.error?.slice(0, 2000) ?? null,
-          last_poll_stats: JSON.stringify(req.stats),
-        });
+      await markPollFinished(db, req.channel, req.stats, req.error);
     },
   };
 }

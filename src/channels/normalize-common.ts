@@ -13,6 +13,15 @@ export function parseJson(payload: string, what = 'payload'): unknown {
   }
 }
 
+/** JSON text → its value, or the text itself when it is not JSON (a corrected payload may be either). */
+export function parseJsonOr(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
 export function asRecord(v: unknown): Record<string, unknown> {
   return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }

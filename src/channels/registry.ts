@@ -1,10 +1,13 @@
-// The connector of each channel kind, and turning a channels row into a parsed channel.
+// The connector of each channel kind, turning a channels row into a parsed channel, and an order's
+// payloads into the Order through that channel's connector.
+import type { Order } from '../domain/orders/model';
 import { amazonConnector } from './amazon';
 import { misconfigured } from './failures';
 import { filesConnector } from './files';
 import { mysqlConnector } from './mysql';
+import { orderFromInput } from './normalize-common';
 import { shopifyConnector } from './shopify';
-import type { Channel, ChannelKind, ChannelRow, Connector } from './types';
+import type { Channel, ChannelKind, ChannelRow, Connector, RawPayload } from './types';
 
 export const connectors: Record<ChannelKind, Connector> = {
   shopify: shopifyConnector,
@@ -29,4 +32,10 @@ export function parseChannel(row: ChannelRow): Channel {
     throw misconfigured(`channel ${row.name} is misconfigured: ${issues.join('; ')}`);
   }
   return { name: row.name, kind: row.kind, config: config.data, credentials: credentials.data };
+}
+
+/** The stored raw payloads of one order → the Order, through its channel's own connector (throws InvalidPayload). */
+export function normalizeChannelOrder(ch: Channel, raws: RawPayload[]): Order {
+  const { input, zone } = connectors[ch.kind].toOrderInput(ch, raws);
+  return orderFromInput(input, zone);
 }

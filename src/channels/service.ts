@@ -1,5 +1,6 @@
-// What the channel routes do: channels stored with their credentials (never shown again), one
-// Temporal Schedule per channel, drop-folder watchers, Shopify webhooks and the ingest-error triage.
+// Channels as the admin manages them: stored with their credentials (never shown again), one Temporal
+// Schedule per channel, polls on demand, imported files; it wires in the drop-folder watchers
+// (watchers.ts), the Shopify webhook (shopify/webhook-handler.ts) and the ingest-error triage (retry.ts).
 
 import {
   type Client,
@@ -7,25 +8,25 @@ import {
   ScheduleNotFoundError,
   ScheduleOverlapPolicy,
 } from '@temporalio/client';
-import { type FSWatcher, watch } from 'chokidar';
-import { HttpProblem } from '../api/problem';
-import { insertRawPayload, loadChannelRow } from '../domain/channels/store';
-import { normalizeOrder, orderInputSchema, workflowIdFor } from '../domain/orders/model';
-import { type OrderStart, startOrderWorkflow } from '../domain/orders/starter';
-import { storeOrder } from '../domain/orders/store';
+import type { ChannelPollInput } from '../domain/channels/model';
+import {
+  insertChannelRow,
+  listChannelRows,
+  listIngestedFiles,
+  loadChannelRow,
+  lockChannelRow,
+  updateChannelRow,
+} from '../domain/channels/store';
+import { InvalidInput, NotFound, NotPossibleNow } from '../domain/errors';
 import type { Db } from '../platform/db';
 import type { Logger } from '../platform/logger';
 import type { Metrics } from '../platform/metrics';
-import type { ChannelPollInput } from '../workflows/channel-poll';
-import { InvalidPayload } from './failures';
-import { type FilesChannel, orderNumberOf } from './files/normalize';
-import { startIncoming, storeIncoming } from './ingest';
-import { asRecord, knownFacts, orderFromInput, parseJson, reasonOf, str } from './normalize-common';
-import { connectors, parseChannel } from './registry';
-import type { ShopifyChannel } from './shopify/client';
-import { shopifyOrderId } from './shopify/normalize';
-import { ORDER_TOPICS, verifyShopifyHmac } from './shopify/webhook';
-import type { Channel, ChannelKind, ChannelRow } from './types';
+import { asRecord, reasonOf } from './normalize-common';
+import { connectors } from './registry';
+import { createIngestErrorTriage } from './retry';
+import { createShopifyWebhookHandler } from './shopify/webhook-handler';
+import type { ChannelKind, ChannelRow } from './types';
+import { createFolderWatchers } from './watchers';
 
 export interface ChannelServiceDeps {
   db: Db;
@@ -102,10 +103,15 @@ export function channelView(row: ChannelRow) {
   };
 }
 
-export function createChannelService({ db, client, taskQueue, log, metrics }: ChannelServiceDeps) {
-  const watchers = new Map<string, { dir: string; watcher: FSWatcher }>();
+const invalidPollEvery = () =>
+  new InvalidInput('pollEvery must be like "15m", "30s", "1h" (1 s to 7 d)', [
+    { field: 'pollEvery', message: 'a duration like 15m, 30s or 1h' },
+  ]);
 
-  /** Validates config and credentials with the connector's schemas: 400 naming each field. */
+export function createChannelService(deps: ChannelServiceDeps) {
+  const { db, client, taskQueue, log } = deps;
+
+  /** Validates config and credentials with the connector's schemas: InvalidInput naming each field. */
   function validate(
     kind: ChannelKind,
     config: Record<string, unknown>,
@@ -114,19 +120,17 @@ export function createChannelService({ db, client, taskQueue, log, metrics }: Ch
     const connector = connectors[kind];
     const errors = [
       ...(connector.configSchema.safeParse(config).error?.issues ?? []).map((i) => ({
-        path: ['body', 'config', ...i.path.map(String)].join('.'),
+        field: ['config', ...i.path.map(String)].join('.'),
         message: i.message,
       })),
       ...(connector.credentialsSchema.safeParse(credentials).error?.issues ?? []).map((i) => ({
-        path: ['body', 'credentials', ...i.path.map(String)].join('.'),
+        field: ['credentials', ...i.path.map(String)].join('.'),
         message: i.code === 'invalid_type' && i.input === undefined ? 'required' : 'invalid',
       })),
     ];
     if (errors.length)
-      throw new HttpProblem(
-        400,
-        'Invalid request',
-        `${errors.length} problem(s): ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
+      throw new InvalidInput(
+        `${errors.length} problem(s): ${errors.map((e) => `body.${e.field}: ${e.message}`).join('; ')}`,
         errors,
       );
   }
@@ -165,7 +169,7 @@ export function createChannelService({ db, client, taskQueue, log, metrics }: Ch
 
   async function requireChannel(name: string): Promise<ChannelRow> {
     const row = await loadChannelRow(db, name);
-    if (!row) throw new HttpProblem(404, 'Channel not found', `no channel ${name}`);
+    if (!row) throw new NotFound(`no channel ${name}`, 'Channel not found');
     return row;
   }
 
@@ -174,51 +178,12 @@ export function createChannelService({ db, client, taskQueue, log, metrics }: Ch
     await client.schedule.getHandle(scheduleIdFor(name)).trigger(ScheduleOverlapPolicy.BUFFER_ONE);
   }
 
-  /** Watches a files channel's drop folder: a settled new file triggers the channel's poll at once. */
-  async function watchFolder(row: ChannelRow): Promise<void> {
-    const current = watchers.get(row.name);
-    let ch: FilesChannel | undefined;
-    try {
-      ch = row.kind === 'files' && row.enabled ? (parseChannel(row) as FilesChannel) : undefined;
-    } catch (err) {
-      log.warn({ channel: row.name, err: reasonOf(err) }, 'not watching a misconfigured files channel');
-    }
-    if (ch && !ch.config.watch) ch = undefined;
-    if (current && current.dir === ch?.config.dir) return;
-    if (current) {
-      watchers.delete(row.name);
-      await current.watcher.close();
-    }
-    if (!ch) return;
-    const { dir, settleMs } = ch.config;
-    const { mkdir } = await import('node:fs/promises');
-    await mkdir(dir, { recursive: true });
-    let timer: NodeJS.Timeout | undefined;
-    const watcher = watch(dir, {
-      depth: 0,
-      ignoreInitial: false,
-      awaitWriteFinish: { stabilityThreshold: Math.max(200, settleMs), pollInterval: 100 },
-      ignored: (p: string) =>
-        p !== dir && /\/(processed|failed|outbox)(\/|$)|\/\.[^/]*$/.test(p.slice(dir.length)),
-    });
-    watcher.on('add', () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        trigger(row.name).catch((err) =>
-          log.warn({ channel: row.name, err: reasonOf(err) }, 'poll trigger failed'),
-        );
-      }, 250);
-    });
-    watcher.on('error', (err) =>
-      log.warn({ channel: row.name, err: reasonOf(err) }, 'drop folder watcher error'),
-    );
-    watchers.set(row.name, { dir, watcher });
-  }
+  const watchers = createFolderWatchers({ log, trigger });
+  const triage = createIngestErrorTriage(deps);
 
   return {
     async list() {
-      const rows = (await db('channels').orderBy('name')) as ChannelRow[];
-      return rows.map(channelView);
+      return (await listChannelRows(db)).map(channelView);
     },
 
     async get(name: string) {
@@ -237,37 +202,23 @@ export function createChannelService({ db, client, taskQueue, log, metrics }: Ch
       validate(body.kind, config, credentials);
       const seconds =
         body.pollEvery === undefined ? DEFAULT_POLL_EVERY_SECONDS : pollEverySeconds(body.pollEvery);
-      if (!seconds)
-        throw new HttpProblem(
-          400,
-          'Invalid request',
-          'pollEvery must be like "15m", "30s", "1h" (1 s to 7 d)',
-          [{ path: 'body.pollEvery', message: 'a duration like 15m, 30s or 1h' }],
-        );
+      if (!seconds) throw invalidPollEvery();
       const row = await db.transaction(async (trx) => {
-        const [inserted] = (await trx('channels')
-          .insert({
-            name: body.name,
-            kind: body.kind,
-            config: JSON.stringify(config),
-            credentials: JSON.stringify(credentials),
-            poll_every_seconds: seconds,
-            enabled: body.enabled ?? true,
-          })
-          .onConflict('name')
-          .ignore()
-          .returning('*')) as ChannelRow[];
+        const inserted = await insertChannelRow(trx, {
+          name: body.name,
+          kind: body.kind,
+          config,
+          credentials,
+          poll_every_seconds: seconds,
+          enabled: body.enabled ?? true,
+        });
         if (!inserted)
-          throw new HttpProblem(
-            409,
-            'Channel exists',
-            `a channel named ${body.name} exists; PATCH it instead`,
-          );
+          throw new NotPossibleNow(`a channel named ${body.name} exists; PATCH it instead`, 'Channel exists');
         // The schedule is created before the row commits: no channel without its schedule.
         await upsertSchedule(inserted);
         return inserted;
       });
-      await watchFolder(row);
+      await watchers.follow(row);
       log.info({ channel: row.name, kind: row.kind, pollEverySeconds: seconds }, 'channel created');
       return channelView(row);
     },
@@ -282,8 +233,8 @@ export function createChannelService({ db, client, taskQueue, log, metrics }: Ch
       },
     ) {
       const row = await db.transaction(async (trx) => {
-        const before = (await trx('channels').where({ name }).forUpdate().first()) as ChannelRow | undefined;
-        if (!before) throw new HttpProblem(404, 'Channel not found', `no channel ${name}`);
+        const before = await lockChannelRow(trx, name);
+        if (!before) throw new NotFound(`no channel ${name}`, 'Channel not found');
         const split = splitSecrets(before.kind, patch.config ?? {}, patch.credentials ?? {});
         const config = mergePatch(before.config, patch.config ? split.config : undefined);
         const credentials = mergePatch(
@@ -293,27 +244,17 @@ export function createChannelService({ db, client, taskQueue, log, metrics }: Ch
         validate(before.kind, config, credentials);
         const seconds =
           patch.pollEvery === undefined ? before.poll_every_seconds : pollEverySeconds(patch.pollEvery);
-        if (!seconds)
-          throw new HttpProblem(
-            400,
-            'Invalid request',
-            'pollEvery must be like "15m", "30s", "1h" (1 s to 7 d)',
-            [{ path: 'body.pollEvery', message: 'a duration like 15m, 30s or 1h' }],
-          );
-        const [after] = (await trx('channels')
-          .where({ name })
-          .update({
-            config: JSON.stringify(config),
-            credentials: JSON.stringify(credentials),
-            poll_every_seconds: seconds,
-            enabled: patch.enabled ?? before.enabled,
-            updated_at: trx.fn.now(),
-          })
-          .returning('*')) as ChannelRow[];
-        await upsertSchedule(after!);
-        return after!;
+        if (!seconds) throw invalidPollEvery();
+        const after = await updateChannelRow(trx, name, {
+          config,
+          credentials,
+          poll_every_seconds: seconds,
+          enabled: patch.enabled ?? before.enabled,
+        });
+        await upsertSchedule(after);
+        return after;
       });
-      await watchFolder(row);
+      await watchers.follow(row);
       log.info({ channel: row.name, changed: Object.keys(patch) }, 'channel updated');
       return channelView(row);
     },
@@ -321,14 +262,14 @@ export function createChannelService({ db, client, taskQueue, log, metrics }: Ch
     /** Runs the channel's poll now (after the running one, if any). */
     async pollNow(name: string) {
       const row = await requireChannel(name);
-      if (!row.enabled) throw new HttpProblem(409, 'Channel disabled', `channel ${name} is disabled`);
+      if (!row.enabled) throw new NotPossibleNow(`channel ${name} is disabled`, 'Channel disabled');
       await trigger(name);
       return { channel: name, scheduleId: scheduleIdFor(name), triggered: true };
     },
 
     async files(name: string, limit: number) {
       await requireChannel(name);
-      const rows = await db('ingested_files').where({ channel: name }).orderBy('id', 'desc').limit(limit);
+      const rows = await listIngestedFiles(db, name, limit);
       return rows.map((r) => ({
         file: r.file_name,
         contentHash: r.content_hash,
@@ -344,211 +285,19 @@ export function createChannelService({ db, client, taskQueue, log, metrics }: Ch
       }));
     },
 
-    /**
-     * Shopify webhook: the HMAC of the raw body must match a Shopify channel's secret (401 and nothing
-     * stored otherwise); a webhook id seen before is acknowledged and ignored.
-     */
-    async receiveShopifyWebhook(raw: Buffer, header: (name: string) => string | undefined) {
-      const shop = header('x-shopify-shop-domain')?.toLowerCase();
-      const rows = (await db('channels').where({ kind: 'shopify', enabled: true })) as ChannelRow[];
-      const candidates = rows
-        .map((r) => {
-          try {
-            return parseChannel(r) as ShopifyChannel;
-          } catch {
-            return undefined;
-          }
-        })
-        .filter((c): c is ShopifyChannel => Boolean(c?.credentials.webhookSecret))
-        .filter((c) => !shop || c.config.shopDomain.toLowerCase() === shop);
-      const hmac = header('x-shopify-hmac-sha256');
-      const ch = candidates.find((c) => verifyShopifyHmac(raw, hmac, c.credentials.webhookSecret ?? ''));
-      if (!ch)
-        throw new HttpProblem(
-          401,
-          'Invalid webhook signature',
-          'X-Shopify-Hmac-Sha256 is missing or does not match the body for any Shopify channel',
-        );
-      const webhookId = header('x-shopify-webhook-id');
-      const topic = header('x-shopify-topic') ?? 'unknown';
-      if (!webhookId)
-        throw new HttpProblem(400, 'Invalid webhook', 'X-Shopify-Webhook-Id is missing', [
-          { path: 'headers.x-shopify-webhook-id', message: 'required' },
-        ]);
-      await db('webhook_receipts')
-        .insert({ webhook_id: webhookId, channel: ch.name, topic })
-        .onConflict('webhook_id')
-        .ignore();
-      const receipt = await db('webhook_receipts').where({ webhook_id: webhookId }).first();
-      if (receipt.processed_at) return { status: 'duplicate', webhookId };
-      if (!ORDER_TOPICS.has(topic)) {
-        await db('webhook_receipts').where({ webhook_id: webhookId }).update({ processed_at: db.fn.now() });
-        return { status: 'ignored', webhookId, topic };
-      }
-      const payload = raw.toString('utf8');
-      let externalId = '';
-      try {
-        externalId = shopifyOrderId(asRecord(parseJson(payload))) ?? '';
-      } catch {
-        externalId = '';
-      }
-      const { todo, stats } = await storeIncoming(db, ch, connectors.shopify, [{ externalId, payload }], {
-        source: 'webhook',
-        errorSource: `webhook ${webhookId} (${topic})`,
-        recordRepeatedErrors: true,
-      });
-      await startIncoming(client, taskQueue, ch.name, 'webhook', todo);
-      log.info({ channel: ch.name, externalId, webhookId, topic, stats }, 'webhook order ingested');
-      await db('webhook_receipts')
-        .where({ webhook_id: webhookId })
-        .update({ processed_at: db.fn.now(), external_id: externalId || null });
-      if (stats.errors) return { status: 'rejected', webhookId, reason: 'recorded in ingest errors' };
-      return {
-        status: 'accepted',
-        webhookId,
-        ...(externalId ? { workflowId: workflowIdFor(ch.name, externalId) } : {}),
-      };
-    },
+    /** Shopify webhook (see shopify/webhook-handler.ts). */
+    receiveShopifyWebhook: createShopifyWebhookHandler(deps),
 
-    async listErrors(filter: {
-      channel?: string | undefined;
-      status: 'open' | 'resolved' | 'all';
-      limit: number;
-      cursor?: string | undefined;
-    }) {
-      const q = db('ingest_errors')
-        .orderBy('id', 'desc')
-        .limit(filter.limit + 1);
-      if (filter.channel) q.where({ channel: filter.channel });
-      if (filter.status === 'open') q.whereNull('resolved_at');
-      if (filter.status === 'resolved') q.whereNotNull('resolved_at');
-      if (filter.cursor) q.where('id', '<', Number(filter.cursor));
-      const rows = await q;
-      const page = rows.slice(0, filter.limit);
-      return {
-        errors: page.map((r) => ({
-          id: Number(r.id),
-          channel: r.channel,
-          source: r.source,
-          rowNumber: r.row_number,
-          externalId: r.external_id,
-          rawRow: r.raw_row,
-          reason: r.reason,
-          createdAt: r.created_at.toISOString(),
-          resolvedAt: r.resolved_at?.toISOString() ?? null,
-          resolvedOrderId: r.resolved_order_id,
-          retries: r.retries,
-        })),
-        nextCursor: rows.length > filter.limit ? String(page[page.length - 1]?.id) : null,
-      };
-    },
-
-    /**
-     * Re-ingests the row behind an ingest error, as corrected in `payload` (or as it was, after the
-     * channel's mapping was fixed). Still bad: 422 with the reason, and the error stays open.
-     */
-    async retryError(id: string, payload: unknown, actor: string) {
-      const err = await db('ingest_errors').where({ id }).first();
-      if (!err) throw new HttpProblem(404, 'Ingest error not found', `no ingest error ${id}`);
-      if (err.resolved_at)
-        throw new HttpProblem(
-          409,
-          'Already resolved',
-          `ingest error ${id} was resolved at ${err.resolved_at.toISOString()}`,
-        );
-      const given =
-        payload === undefined ? undefined : typeof payload === 'string' ? payload : JSON.stringify(payload);
-      const fail = async (reason: string): Promise<never> => {
-        await db('ingest_errors')
-          .where({ id })
-          .update({
-            reason: reason.slice(0, 2000),
-            retries: db.raw('retries + 1'),
-            last_retry_at: db.fn.now(),
-          });
-        throw new HttpProblem(422, 'Still not an order', reason, [{ path: 'body.payload', message: reason }]);
-      };
-      const row = await loadChannelRow(db, err.channel);
-      let externalId: string | undefined = err.external_id ?? undefined;
-      let orderId: string | null = null;
-      let known: OrderStart['known'];
-      if (!row) {
-        // An HTTP-pushed order (no channels row): the payload is an OrderInput.
-        const parsed = orderInputSchema.safeParse(parseJsonOr(given ?? err.raw_row));
-        if (!parsed.success)
-          return fail(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-        const stored = await storeOrder(db, normalizeOrder(parsed.data), {
-          createdBy: actor,
-          role: 'ops',
-          raw: { source: `retry of ingest error ${id}`, payload: given ?? err.raw_row },
-        });
-        if (stored.created) metrics.ordersReceived.inc({ channel: err.channel });
-        externalId = stored.row.external_id;
-        orderId = stored.id;
-        known = knownFacts(normalizeOrder(parsed.data));
-      } else {
-        const ch = parseChannel(row);
-        const connector = connectors[ch.kind];
-        const text =
-          ch.kind === 'files'
-            ? filePayload(err, given)
-            : (given ?? (String(err.source).startsWith('workflow') ? undefined : err.raw_row));
-        if (text) {
-          const preview = connector.preview(ch, text);
-          if (!preview.ok) return fail(preview.reason);
-          externalId = externalIdOf(ch, text) ?? externalId;
-          if (!externalId) return fail('the corrected payload has no order number');
-          await insertRawPayload(db, { channel: ch.name, externalId, source: 'retry', payload: text });
-          known = preview.known;
-          if (ch.kind !== 'amazon') {
-            // Complete payloads are normalized here, like an HTTP order: the order exists at once.
-            try {
-              const { input, zone } = connector.toOrderInput(ch, [{ source: 'retry', payload: text }]);
-              const stored = await storeOrder(db, orderFromInput(input, zone));
-              if (stored.created) metrics.ordersReceived.inc({ channel: ch.name });
-              orderId = stored.id;
-            } catch (e) {
-              if (e instanceof InvalidPayload) return fail(e.reason);
-              throw e;
-            }
-          }
-        }
-        if (!externalId) return fail('no order number: send the corrected payload');
-      }
-      // The order's earlier workflow may have failed on the bad payload: a failed one may run again.
-      const outcome = await startOrderWorkflow(client, taskQueue, {
-        channel: err.channel,
-        externalId,
-        source: row?.kind === 'files' ? 'file' : row ? 'poll' : 'http',
-        allowAfterFailure: true,
-        ...(known ? { known } : {}),
-      });
-      await db('ingest_errors')
-        .where({ id })
-        .update({
-          resolved_at: db.fn.now(),
-          resolved_order_id: orderId,
-          retries: db.raw('retries + 1'),
-          last_retry_at: db.fn.now(),
-          external_id: externalId,
-        });
-      log.info({ ingestError: id, channel: err.channel, externalId, actor }, 'ingest error retried');
-      return {
-        id: Number(id),
-        resolved: true,
-        workflowId: workflowIdFor(err.channel, externalId),
-        orderId,
-        workflow: outcome,
-      };
-    },
+    /** The ingest-error triage (see retry.ts). */
+    listErrors: triage.listErrors,
+    retryError: triage.retryError,
 
     /** At start: every channel has its schedule, every files channel its watcher (best effort). */
     async start() {
-      const rows = (await db('channels')) as ChannelRow[];
-      for (const row of rows) {
+      for (const row of await listChannelRows(db)) {
         try {
           await upsertSchedule(row);
-          await watchFolder(row);
+          await watchers.follow(row);
         } catch (err) {
           log.warn(
             { channel: row.name, err: reasonOf(err) },
@@ -558,10 +307,7 @@ export function createChannelService({ db, client, taskQueue, log, metrics }: Ch
       }
     },
 
-    async close() {
-      await Promise.all([...watchers.values()].map((w) => w.watcher.close()));
-      watchers.clear();
-    },
+    close: watchers.close,
 
     /** Removes the channel's schedule (tests and decommissioning; the channel row stays). */
     async deleteSchedule(name: string) {
@@ -575,45 +321,3 @@ export function createChannelService({ db, client, taskQueue, log, metrics }: Ch
 }
 
 export type ChannelService = ReturnType<typeof createChannelService>;
-
-function parseJsonOr(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
-/** A files error's raw row (one row's values, or an order's rows) → the connector's payload. */
-function filePayload(
-  err: { source: string; row_number: number | null; raw_row: string },
-  given: string | undefined,
-): string {
-  const values = parseJsonOr(given ?? err.raw_row);
-  const list = Array.isArray(values) ? values : [values];
-  return JSON.stringify({
-    file: err.source,
-    rows: list.map((v, i) => ({
-      ...(err.row_number !== null ? { row: err.row_number + i } : {}),
-      values: asRecord(v),
-    })),
-  });
-}
-
-function externalIdOf(ch: Channel, payload: string): string | undefined {
-  const o = asRecord(parseJsonOr(payload));
-  switch (ch.kind) {
-    case 'shopify':
-      return shopifyOrderId(o);
-    case 'amazon':
-      return str(o.AmazonOrderId);
-    case 'files': {
-      const first = asRecord(Array.isArray(o.rows) ? o.rows[0] : undefined);
-      return orderNumberOf((ch as FilesChannel).config, { values: asRecord(first.values) });
-    }
-    case 'mysql': {
-      const key = asRecord(asRecord(ch.config).columns).externalId;
-      return str(asRecord(o.order)[String(key)]);
-    }
-  }
-}

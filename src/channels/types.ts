@@ -53,6 +53,13 @@ export interface PolledPage {
   done: boolean;
 }
 
+/** What an ingest error recorded: where the row came from and the row as ops see it. */
+export interface RecordedRow {
+  source: string;
+  row_number: number | null;
+  raw_row: string;
+}
+
 /** A connector: talks to one kind of channel. Pure parts (preview, toOrderInput) are tested on fixtures. */
 export interface Connector<C = unknown, K = unknown> {
   kind: ChannelKind;
@@ -66,6 +73,12 @@ export interface Connector<C = unknown, K = unknown> {
   preview(ch: Channel<C, K>, payload: string): Preview;
   /** Pure: the stored raw payloads of one order (oldest first) → the order as the channel describes it. */
   toOrderInput(ch: Channel<C, K>, raws: RawPayload[]): { input: OrderInput; zone: string };
+  /** Pure: the order number a payload carries (an ingest-error retry learns it from the corrected payload). */
+  externalIdOf(ch: Channel<C, K>, payload: string): string | undefined;
+  /** The order cannot be normalized before `fetchDetails` ran (Amazon: the items come from another call). */
+  normalizesAfterFetch?: boolean;
+  /** How an ingest error's recorded row (or its correction) becomes a payload; default: the text as is. */
+  retryPayload?(error: RecordedRow, corrected: string | undefined): string;
   /** In the order workflow's fetch activity: per-order detail calls; returns raw payloads to store. */
   fetchDetails?(ch: Channel<C, K>, externalId: string, raws: RawPayload[]): Promise<RawPayload[]>;
   /** Posts the tracking number back; returns what was done (for the order's timeline). */

@@ -1,6 +1,6 @@
 // The Amazon SP-API connector: getOrders polling, getOrderItems in the order's own fetch, confirmShipment.
 import { InvalidPayload } from '../failures';
-import { asRecord, parseJson } from '../normalize-common';
+import { asRecord, parseJson, parseJsonOr, str } from '../normalize-common';
 import type { Connector, RawPayload } from '../types';
 import {
   type AmazonConfig,
@@ -22,6 +22,8 @@ export const amazonConnector: Connector<AmazonConfig, AmazonCredentials> = {
   credentialsSchema: amazonCredentialsSchema,
   secretKeys: ['clientSecret', 'refreshToken'],
   fetchPage: (ch, position) => createAmazonClient(ch).ordersPage(position),
+  externalIdOf: (_ch, payload) => str(asRecord(parseJsonOr(payload)).AmazonOrderId),
+  normalizesAfterFetch: true,
   preview(ch, payload) {
     try {
       return previewAmazonOrder(asRecord(parseJson(payload)), ch.config.includeFulfilledByAmazon);

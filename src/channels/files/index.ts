@@ -1,12 +1,13 @@
 // The partner-files connector: files are read by the ingest activity (no fetchPage); each order's
 // rows are its raw payload; shipped orders go back as an export file.
-import { knownFacts, orderFromInput, reasonOf } from '../normalize-common';
+import { asRecord, knownFacts, orderFromInput, parseJsonOr, reasonOf } from '../normalize-common';
 import type { Connector } from '../types';
 import {
   type FilesConfig,
   fileOrderInput,
   filesConfigSchema,
   filesCredentialsSchema,
+  orderNumberOf,
   parseFileOrderPayload,
 } from './normalize';
 import { writeBackFiles } from './writeback';
@@ -19,6 +20,23 @@ export const filesConnector: Connector<FilesConfig, Record<string, never>> = {
     Record<string, never>
   >['credentialsSchema'],
   secretKeys: [],
+  externalIdOf(ch, payload) {
+    const o = asRecord(parseJsonOr(payload));
+    const first = asRecord(Array.isArray(o.rows) ? o.rows[0] : undefined);
+    return orderNumberOf(ch.config, { values: asRecord(first.values) });
+  },
+  /** One row's values, or an order's rows, as recorded (or corrected) → the file payload of that order. */
+  retryPayload(error, corrected) {
+    const values = parseJsonOr(corrected ?? error.raw_row);
+    const list = Array.isArray(values) ? values : [values];
+    return JSON.stringify({
+      file: error.source,
+      rows: list.map((v, i) => ({
+        ...(error.row_number !== null ? { row: error.row_number + i } : {}),
+        values: asRecord(v),
+      })),
+    });
+  },
   preview(ch, payload) {
     try {
       const input = fileOrderInput(ch, parseFileOrderPayload(payload));

@@ -1,5 +1,5 @@
 // The MySQL connector: watermark polling of a table or view, column mapping, status write-back.
-import { knownFacts, orderFromInput, reasonOf } from '../normalize-common';
+import { asRecord, knownFacts, orderFromInput, parseJsonOr, reasonOf, str } from '../normalize-common';
 import type { Connector } from '../types';
 import {
   createMysqlClient,
@@ -16,6 +16,10 @@ export const mysqlConnector: Connector<MysqlConfig, MysqlCredentials> = {
   credentialsSchema: mysqlCredentialsSchema,
   secretKeys: ['password'],
   fetchPage: (ch, position) => createMysqlClient(ch).ordersPage(position),
+  externalIdOf(ch, payload) {
+    const key = asRecord(asRecord(ch.config).columns).externalId;
+    return str(asRecord(asRecord(parseJsonOr(payload)).order)[String(key)]);
+  },
   preview(ch, payload) {
     try {
       const order = orderFromInput(

@@ -6,6 +6,7 @@ import {
   moneyToMinor,
   orderFromInput,
   parseJson,
+  parseJsonOr,
   reasonOf,
   str,
 } from '../normalize-common';
@@ -34,6 +35,7 @@ export const shopifyConnector: Connector<ShopifyConfig, ShopifyCredentials> = {
   credentialsSchema: shopifyCredentialsSchema,
   secretKeys: ['accessToken', 'webhookSecret'],
   fetchPage: (ch, position) => createShopifyClient(ch).ordersPage(position),
+  externalIdOf: (_ch, payload) => shopifyOrderId(asRecord(parseJsonOr(payload))),
   preview(ch, payload) {
     try {
       const o = asRecord(parseJson(payload));

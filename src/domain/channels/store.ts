@@ -1,5 +1,5 @@
-// Typed queries for ingestion: channel rows (cached briefly per process), raw payloads stored once
-// by content hash, ingest errors.
+// Every SQL statement on the channel tables: channels (rows cached briefly per process), raw payloads
+// stored once by content hash, ingest errors, webhook receipts and imported partner files.
 import { sha256 } from '../../platform/crypto';
 import type { Db, Tx } from '../../platform/db';
 import type { ChannelRow, PollPosition, RawPayload } from './model';
@@ -77,4 +77,254 @@ export async function savePosition(db: Db | Tx, channel: string, position: PollP
   await db('channels')
     .where({ name: channel })
     .update({ poll_position: JSON.stringify(position) });
+}
+
+// ——— channels: CRUD and poll bookkeeping ———
+
+export async function listChannelRows(db: Db, where: Partial<Pick<ChannelRow, 'kind' | 'enabled'>> = {}) {
+  return (await db('channels').where(where).orderBy('name')) as ChannelRow[];
+}
+
+export interface ChannelWrite {
+  config: Record<string, unknown>;
+  credentials: Record<string, unknown>;
+  poll_every_seconds: number;
+  enabled: boolean;
+}
+
+/** Inserts the channel unless the name is taken (`undefined` then). */
+export async function insertChannelRow(
+  trx: Db | Tx,
+  row: ChannelWrite & { name: string; kind: ChannelRow['kind'] },
+): Promise<ChannelRow | undefined> {
+  const [inserted] = (await trx('channels')
+    .insert({ ...row, config: JSON.stringify(row.config), credentials: JSON.stringify(row.credentials) })
+    .onConflict('name')
+    .ignore()
+    .returning('*')) as ChannelRow[];
+  return inserted;
+}
+
+export async function lockChannelRow(trx: Tx, name: string): Promise<ChannelRow | undefined> {
+  return (await trx('channels').where({ name }).forUpdate().first()) as ChannelRow | undefined;
+}
+
+export async function updateChannelRow(trx: Tx, name: string, change: ChannelWrite): Promise<ChannelRow> {
+  const [after] = (await trx('channels')
+    .where({ name })
+    .update({
+      ...change,
+      config: JSON.stringify(change.config),
+      credentials: JSON.stringify(change.credentials),
+      updated_at: trx.fn.now(),
+    })
+    .returning('*')) as ChannelRow[];
+  return after!;
+}
+
+export async function markPollStarted(db: Db, channel: string): Promise<void> {
+  await db('channels')
+    .where({ name: channel })
+    .update({ last_poll_started_at: db.fn.now(), last_poll_status: 'running', last_poll_error: null });
+}
+
+export async function markPollFinished(
+  db: Db,
+  channel: string,
+  stats: unknown,
+  error?: string,
+): Promise<void> {
+  await db('channels')
+    .where({ name: channel })
+    .update({
+      last_poll_finished_at: db.fn.now(),
+      last_poll_status: error ? 'failed' : 'ok',
+      last_poll_error: error?.slice(0, 2000) ?? null,
+      last_poll_stats: JSON.stringify(stats),
+    });
+}
+
+// ——— ingest errors ———
+
+export interface IngestErrorRow {
+  id: string | number;
+  channel: string;
+  source: string;
+  row_number: number | null;
+  external_id: string | null;
+  raw_row: string;
+  reason: string;
+  created_at: Date;
+  resolved_at: Date | null;
+  resolved_order_id: string | null;
+  retries: number;
+}
+
+/** Newest first, one more than `limit` (the caller tells from it whether a next page exists). */
+export async function listIngestErrors(
+  db: Db,
+  f: { channel?: string | undefined; status: 'open' | 'resolved' | 'all'; limit: number; beforeId?: number },
+): Promise<IngestErrorRow[]> {
+  const q = db('ingest_errors')
+    .orderBy('id', 'desc')
+    .limit(f.limit + 1);
+  if (f.channel) q.where({ channel: f.channel });
+  if (f.status === 'open') q.whereNull('resolved_at');
+  if (f.status === 'resolved') q.whereNotNull('resolved_at');
+  if (f.beforeId !== undefined) q.where('id', '<', f.beforeId);
+  return (await q) as IngestErrorRow[];
+}
+
+export async function findIngestError(db: Db, id: string): Promise<IngestErrorRow | undefined> {
+  return (await db('ingest_errors').where({ id }).first()) as IngestErrorRow | undefined;
+}
+
+/** A retry that still failed: the new reason, one more retry. */
+export async function markRetryFailed(db: Db, id: string, reason: string): Promise<void> {
+  await db('ingest_errors')
+    .where({ id })
+    .update({ reason: reason.slice(0, 2000), retries: db.raw('retries + 1'), last_retry_at: db.fn.now() });
+}
+
+export async function markRetryResolved(
+  db: Db,
+  id: string,
+  outcome: { orderId: string | null; externalId: string },
+): Promise<void> {
+  await db('ingest_errors')
+    .where({ id })
+    .update({
+      resolved_at: db.fn.now(),
+      resolved_order_id: outcome.orderId,
+      retries: db.raw('retries + 1'),
+      last_retry_at: db.fn.now(),
+      external_id: outcome.externalId,
+    });
+}
+
+// ——— webhook receipts ———
+
+/** Records the webhook id (once) and says whether it was processed before. */
+export async function receiveWebhook(
+  db: Db,
+  r: { webhookId: string; channel: string; topic: string },
+): Promise<{ processedBefore: boolean }> {
+  await db('webhook_receipts')
+    .insert({ webhook_id: r.webhookId, channel: r.channel, topic: r.topic })
+    .onConflict('webhook_id')
+    .ignore();
+  const receipt = await db('webhook_receipts').where({ webhook_id: r.webhookId }).first();
+  return { processedBefore: Boolean(receipt?.processed_at) };
+}
+
+export async function markWebhookProcessed(db: Db, webhookId: string, externalId?: string): Promise<void> {
+  await db('webhook_receipts')
+    .where({ webhook_id: webhookId })
+    .update({
+      processed_at: db.fn.now(),
+      ...(externalId !== undefined ? { external_id: externalId || null } : {}),
+    });
+}
+
+// ——— partner files (ingested_files): one row per content hash, a lease while a run imports it ———
+
+export interface IngestedFileRow {
+  id: string | number;
+  channel: string;
+  content_hash: string;
+  file_name: string;
+  status: 'processing' | 'processed' | 'failed';
+  reason: string | null;
+  rows_total: number | null;
+  orders_imported: number | null;
+  rows_failed: number | null;
+  duplicates: number;
+  moved_to: string | null;
+  started_at: Date;
+  finished_at: Date | null;
+}
+
+export async function listIngestedFiles(db: Db, channel: string, limit: number): Promise<IngestedFileRow[]> {
+  return (await db('ingested_files')
+    .where({ channel })
+    .orderBy('id', 'desc')
+    .limit(limit)) as IngestedFileRow[];
+}
+
+/** Claims the content for this run; `undefined` when it was claimed (or imported) before: that row. */
+export async function claimFile(
+  db: Db,
+  f: { channel: string; hash: string; file: string },
+): Promise<IngestedFileRow | undefined> {
+  const claimed = await db('ingested_files')
+    .insert({ channel: f.channel, content_hash: f.hash, file_name: f.file, status: 'processing' })
+    .onConflict(['channel', 'content_hash'])
+    .ignore()
+    .returning('id');
+  if (claimed.length) return undefined;
+  return (await db('ingested_files')
+    .where({ channel: f.channel, content_hash: f.hash })
+    .first()) as IngestedFileRow;
+}
+
+export async function countDuplicateFile(db: Db, id: IngestedFileRow['id']): Promise<void> {
+  await db('ingested_files').where({ id }).increment('duplicates', 1);
+}
+
+/** Takes over a claim older than `staleAfter` (a dead attempt's); false when it is still live. */
+export async function takeOverStaleClaim(db: Db, id: IngestedFileRow['id'], file: string): Promise<boolean> {
+  const taken = await db('ingested_files')
+    .where({ id, status: 'processing' })
+    .andWhere('started_at', '<', db.raw("now() - interval '3 minutes'"))
+    .update({ started_at: db.fn.now(), file_name: file })
+    .returning('id');
+  return taken.length > 0;
+}
+
+/** Keeps this attempt's claim fresh. */
+export async function renewClaim(db: Db, channel: string, hash: string): Promise<void> {
+  await db('ingested_files').where({ channel, content_hash: hash }).update({ started_at: db.fn.now() });
+}
+
+export async function finishFile(
+  db: Db,
+  channel: string,
+  hash: string,
+  outcome:
+    | { status: 'processed'; rowsTotal: number; ordersImported: number; rowsFailed: number; movedTo: string }
+    | { status: 'failed'; reason: string; movedTo: string },
+): Promise<void> {
+  await db('ingested_files')
+    .where({ channel, content_hash: hash })
+    .update(
+      outcome.status === 'processed'
+        ? {
+            status: 'processed',
+            rows_total: outcome.rowsTotal,
+            orders_imported: outcome.ordersImported,
+            rows_failed: outcome.rowsFailed,
+            moved_to: outcome.movedTo,
+            finished_at: db.fn.now(),
+          }
+        : { status: 'failed', reason: outcome.reason, moved_to: outcome.movedTo, finished_at: db.fn.now() },
+    );
+}
+
+/** A file that could not even be hashed: recorded as failed under a unique placeholder hash. */
+export async function recordUnreadableFile(
+  db: Db,
+  f: { channel: string; file: string; reason: string; movedTo: string },
+): Promise<void> {
+  await db('ingested_files')
+    .insert({
+      channel: f.channel,
+      content_hash: `unreadable:${f.file}:${Date.now()}`,
+      file_name: f.file,
+      status: 'failed',
+      reason: f.reason,
+      moved_to: f.movedTo,
+      finished_at: db.fn.now(),
+    })
+    .onConflict(['channel', 'content_hash'])
+    .ignore();
 }
