@@ -3,10 +3,11 @@
 import express, { type Express } from 'express';
 import { z } from 'zod';
 import type { ChannelService } from '../channels/service';
+import { InvalidWebhookSignature, MissingWebhookHeader } from '../channels/shopify/webhook-handler';
 import { channelKinds } from '../channels/types';
 import { CHANNEL_PATTERN } from '../domain/orders/model';
-import { type RouteDef, route } from './route';
 import { HttpProblem } from './problem';
+import { type RouteDef, route } from './route';
 
 /** Paths whose handlers need the exact bytes received (signatures are computed over them). */
 export const RAW_BODY_PATHS = ['/webhooks/shopify'];
@@ -159,7 +160,17 @@ export function channelRoutes(channels: ChannelService): RouteDef[] {
       async handler({ req }) {
         if (!Buffer.isBuffer(req.body))
           throw new HttpProblem(415, 'Unsupported body', 'the webhook body could not be read as bytes');
-        return { body: await channels.receiveShopifyWebhook(req.body, (h) => req.header(h)) };
+        try {
+          return { body: await channels.receiveShopifyWebhook(req.body, (h) => req.header(h)) };
+        } catch (err) {
+          // The webhook authenticates by its signature and names headers, not body fields.
+          if (err instanceof InvalidWebhookSignature) throw new HttpProblem(401, err.title, err.message);
+          if (err instanceof MissingWebhookHeader)
+            throw new HttpProblem(400, err.title, err.message, [
+              { path: `headers.${err.header.toLowerCase()}`, message: 'required' },
+            ]);
+          throw err;
+        }
       },
     }),
   ];
