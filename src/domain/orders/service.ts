@@ -7,7 +7,16 @@ import { type OrderState, stateQuery, stockReplenishedSignal } from '../../workf
 import { InvalidInput, NotFound } from '../errors';
 import { normalizeOrder, type ParsedOrderInput } from './model';
 import { startOrderWorkflow } from './starter';
-import { type OrderRow, orderLines, requireOrderRow, storeOrder, workflowsWaitingForSku } from './store';
+import {
+  findOrderByPortalToken,
+  listOrderRows,
+  type OrderListFilter,
+  type OrderRow,
+  orderLines,
+  requireOrderRow,
+  storeOrder,
+  workflowsWaitingForSku,
+} from './store';
 
 export interface OrdersServiceDeps {
   db: Db;
@@ -23,8 +32,15 @@ export interface CreatedOrder {
   status: string;
 }
 
-/** A user's text matched literally inside LIKE: %, _ and the escape character lose their meaning. */
-export const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+/** The list cursor: the last row's created_at (PostgreSQL's microseconds) and id, base64url. */
+function decodeCursor(cursor: string): { at: string; id: string } {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
+  if (!at || !id)
+    throw new InvalidInput('cursor is not valid', [
+      { field: 'cursor', message: 'not a cursor from this API' },
+    ]);
+  return { at, id };
+}
 
 /** Workers may take a while to pick up a fresh workflow: a few parallel starts keep the API fast. */
 const START_CONCURRENCY = 16;
@@ -94,59 +110,10 @@ export function createOrdersService({ db, client, taskQueue, metrics }: OrdersSe
       return { row, lines, workflow };
     },
 
-    async listOrders(filter: {
-      status?: string;
-      channel?: string;
-      fulfiller?: string;
-      slaBreached?: boolean;
-      from?: string;
-      to?: string;
-      /** Part of the customer's name or e-mail, case-insensitive. */
-      customer?: string;
-      poNumber?: string;
-      cursor?: string;
-      limit: number;
-      /** Scope of the caller's token: only these channels / fulfillers. */
-      channels?: string[];
-      fulfillers?: string[];
-    }) {
-      const q = db<OrderRow>('orders').orderBy([
-        { column: 'created_at', order: 'desc' },
-        { column: 'id', order: 'desc' },
-      ]);
-      if (filter.status) q.where('status', filter.status);
-      if (filter.channel) q.where('channel', filter.channel);
-      if (filter.fulfiller) q.where('fulfiller_code', filter.fulfiller);
-      if (filter.channels) q.whereIn('channel', filter.channels);
-      if (filter.fulfillers) q.whereIn('fulfiller_code', filter.fulfillers);
-      if (filter.slaBreached !== undefined) q.where('sla_breached', filter.slaBreached);
-      if (filter.from) q.where('created_at', '>=', filter.from);
-      if (filter.to) q.where('created_at', '<', filter.to);
-      if (filter.poNumber) q.where('po_number', filter.poNumber);
-      if (filter.customer) {
-        // Same expressions as the trigram indexes of migration 0006, so they can serve the search.
-        const pattern = `%${escapeLike(filter.customer)}%`;
-        q.where((w) =>
-          w
-            .whereRaw("(customer->>'name') ILIKE ?", [pattern])
-            .orWhereRaw("(customer->>'email') ILIKE ?", [pattern]),
-        );
-      }
-      if (filter.cursor) {
-        const [at, id] = Buffer.from(filter.cursor, 'base64url').toString().split('|');
-        if (!at || !id)
-          throw new InvalidInput('cursor is not valid', [
-            { field: 'cursor', message: 'not a cursor from this API' },
-          ]);
-        q.whereRaw('(created_at, id) < (?::timestamptz, ?::uuid)', [at, id]);
-      }
-      // The cursor keeps PostgreSQL's microseconds: a JS Date (milliseconds) would skip rows.
-      const rows = (await q
-        .select(
-          '*',
-          db.raw('to_char(created_at AT TIME ZONE \'UTC\', \'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\') AS cursor_at'),
-        )
-        .limit(filter.limit + 1)) as (OrderRow & { cursor_at: string })[];
+    /** Orders newest first, filtered, keyset-paged by (created_at, id). */
+    async listOrders(filter: OrderListFilter & { cursor?: string }) {
+      const { cursor, ...rest } = filter;
+      const rows = await listOrderRows(db, { ...rest, ...(cursor ? { after: decodeCursor(cursor) } : {}) });
       const page = rows.slice(0, filter.limit);
       const last = page[page.length - 1];
       return {
@@ -172,8 +139,9 @@ export function createOrdersService({ db, client, taskQueue, metrics }: OrdersSe
       return told;
     },
 
+    /** What the customer may see of an order, found by its portal token. */
     async portal(token: string) {
-      const row = await db<OrderRow>('orders').where({ portal_token: token }).first();
+      const row = await findOrderByPortalToken(db, token);
       if (!row) throw new NotFound('no order behind this link');
       return {
         orderNumber: row.external_id,

@@ -1,7 +1,6 @@
 // Typed queries for orders: store once under (channel, external id), read, list, record progress.
-import crypto from 'node:crypto';
-import type { Knex } from 'knex';
-import type { Db } from '../../platform/db';
+import { sha256 } from '../../platform/crypto';
+import type { Db, Tx } from '../../platform/db';
 import { writeAudit } from '../audit/service';
 import { NotFound } from '../errors';
 import { minorUnitDigits } from '../money';
@@ -51,12 +50,10 @@ export interface OrderLineRow {
   unit_price_minor: number;
 }
 
-export function sha256(text: string): string {
-  return crypto.createHash('sha256').update(text).digest('hex');
-}
+export { sha256 } from '../../platform/crypto';
 
 export async function storeRawPayload(
-  db: Db | Knex.Transaction,
+  db: Db | Tx,
   raw: { channel: string; externalId: string; source: string; payload: string },
 ): Promise<void> {
   await db('raw_orders')
@@ -174,6 +171,69 @@ export async function shipmentFulfillerCode(
     .where({ order_id: orderId, pick_list_id: pickListId })
     .first('fulfiller_code');
   return shipment?.fulfiller_code as string | undefined;
+}
+
+/** A user's text matched literally inside LIKE: %, _ and the escape character lose their meaning. */
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+export interface OrderListFilter {
+  status?: string;
+  channel?: string;
+  fulfiller?: string;
+  slaBreached?: boolean;
+  from?: string;
+  to?: string;
+  /** Part of the customer's name or e-mail, case-insensitive. */
+  customer?: string;
+  poNumber?: string;
+  limit: number;
+  /** Scope of the caller's token: only these channels / fulfillers. */
+  channels?: string[];
+  fulfillers?: string[];
+}
+
+/**
+ * Orders newest first after the given (created_at, id) key, one row more than the limit; each row
+ * carries its created_at with PostgreSQL's microseconds (a JS Date's milliseconds would skip rows).
+ */
+export async function listOrderRows(
+  db: Db,
+  filter: OrderListFilter & { after?: { at: string; id: string } },
+): Promise<(OrderRow & { cursor_at: string })[]> {
+  const q = db<OrderRow>('orders').orderBy([
+    { column: 'created_at', order: 'desc' },
+    { column: 'id', order: 'desc' },
+  ]);
+  if (filter.status) q.where('status', filter.status);
+  if (filter.channel) q.where('channel', filter.channel);
+  if (filter.fulfiller) q.where('fulfiller_code', filter.fulfiller);
+  if (filter.channels) q.whereIn('channel', filter.channels);
+  if (filter.fulfillers) q.whereIn('fulfiller_code', filter.fulfillers);
+  if (filter.slaBreached !== undefined) q.where('sla_breached', filter.slaBreached);
+  if (filter.from) q.where('created_at', '>=', filter.from);
+  if (filter.to) q.where('created_at', '<', filter.to);
+  if (filter.poNumber) q.where('po_number', filter.poNumber);
+  if (filter.customer) {
+    // Same expressions as the trigram indexes of migration 0006, so they can serve the search.
+    const pattern = `%${escapeLike(filter.customer)}%`;
+    q.where((w) =>
+      w
+        .whereRaw("(customer->>'name') ILIKE ?", [pattern])
+        .orWhereRaw("(customer->>'email') ILIKE ?", [pattern]),
+    );
+  }
+  if (filter.after)
+    q.whereRaw('(created_at, id) < (?::timestamptz, ?::uuid)', [filter.after.at, filter.after.id]);
+  return (await q
+    .select(
+      '*',
+      db.raw('to_char(created_at AT TIME ZONE \'UTC\', \'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\') AS cursor_at'),
+    )
+    .limit(filter.limit + 1)) as (OrderRow & { cursor_at: string })[];
+}
+
+export async function findOrderByPortalToken(db: Db, token: string): Promise<OrderRow | undefined> {
+  return db<OrderRow>('orders').where({ portal_token: token }).first();
 }
 
 /** Workflow ids of the orders on hold for stock that have a line of this SKU. */
