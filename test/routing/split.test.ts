@@ -69,10 +69,12 @@ describe('split shipments', () => {
       pickListId: parts[0]!.pickListId,
     });
     assert.equal(first.status, 200, JSON.stringify(first.body));
-    assert.equal(first.body.status, 'AWAITING_SCAN');
-    const midway = (await sys.request('GET', `/api/orders/${id}`)).body;
+    assert.equal(first.body.status, 'PARTIALLY_SHIPPED');
+    const midway = await waitFor(async () => {
+      const o = (await sys.request('GET', `/api/orders/${id}`)).body;
+      return o.workflow?.status === 'PARTIALLY_SHIPPED' ? o : undefined;
+    }, 'partially shipped');
     assert.notEqual(midway.status, 'COMPLETED');
-    assert.equal(midway.workflow.status, 'AWAITING_SCAN');
 
     const second = await sys.request('POST', `/api/orders/${id}/scan`, {
       trackingNumber: 'TRK-SG-0002',
@@ -93,7 +95,7 @@ describe('split shipments', () => {
         ['WH-LA', 0, 0],
       ],
     );
-    const shipments = await sys.db('shipments').where({ order_id: id }).orderBy('created_at');
+    const shipments = await sys.db('shipments').where({ order_id: id }).orderBy('pick_list_id');
     assert.deepEqual(
       shipments.map((s) => [s.fulfiller_code, s.status, s.tracking_number]),
       [
@@ -101,6 +103,130 @@ describe('split shipments', () => {
         ['3PL-SG', 'shipped', 'TRK-SG-0002'],
       ],
     );
+  });
+
+  it("pushes a split order's pick lists in parallel, and ?status=PICKING finds the order while they are in flight", async () => {
+    const sku = uid('SPLIT-');
+    await stock(sku, 'WH-LA', 1);
+    await stock(sku, '3PL-SG', 5);
+    // The fulfillers answer no push until released: a sequential push could never have two in flight.
+    const release = sys.wms.holdPushes();
+    try {
+      const id = (
+        await sys.request(
+          'POST',
+          '/api/orders',
+          sampleOrder({ lines: [{ sku, qty: 3, unitPriceMinor: 700 }] }),
+        )
+      ).body.id as string;
+      const inFlight = await waitFor(() => {
+        const mine = new Set(
+          sys.wms.arrivals.filter((a) => a.pickListId.includes(id)).map((a) => a.pickListId),
+        );
+        return mine.size === 2 ? [...mine] : undefined;
+      }, 'both pick lists pushed before either was answered');
+      assert.equal(inFlight.filter((p) => sys.wms.pickLists.has(p)).length, 0);
+      const picking = await waitFor(async () => {
+        const r = await sys.request('GET', '/api/orders?status=PICKING&limit=200');
+        return r.body.orders?.some((o: { id: string }) => o.id === id) ? r.body : undefined;
+      }, 'the order listed as PICKING');
+      assert.ok(picking.orders.every((o: { status: string }) => o.status === 'PICKING'));
+      release();
+      await waitFor(
+        async () => (await sys.request('GET', `/api/orders/${id}`)).body.workflow?.status === 'AWAITING_SCAN',
+        'awaiting scan once both pushes are answered',
+      );
+    } finally {
+      release();
+    }
+  });
+
+  it('cancels the unshipped part of a partly shipped order: its pick list is cancelled, its stock released, the shipped part stays shipped', async () => {
+    const sku = uid('SPLIT-');
+    await stock(sku, 'WH-LA', 1);
+    await stock(sku, '3PL-SG', 5);
+    const id = (
+      await sys.request('POST', '/api/orders', sampleOrder({ lines: [{ sku, qty: 3, unitPriceMinor: 700 }] }))
+    ).body.id as string;
+    const waiting = await waitFor(async () => {
+      const o = (await sys.request('GET', `/api/orders/${id}`)).body;
+      return o.workflow?.status === 'AWAITING_SCAN' && o.workflow.shipments.length === 2 ? o : undefined;
+    }, 'two shipments awaiting scan');
+    const [la, sg] = waiting.workflow.shipments as { pickListId: string; fulfiller: string }[];
+    const scanned = await sys.request('POST', `/api/orders/${id}/scan`, {
+      trackingNumber: 'TRK-LA-0100',
+      carrier: 'UPS',
+      pickListId: la!.pickListId,
+    });
+    assert.equal(scanned.status, 200, JSON.stringify(scanned.body));
+    const cancel = await sys.request('POST', `/api/orders/${id}/overrides`, {
+      action: 'cancel',
+      reason: 'customer cancelled the rest',
+    });
+    assert.equal(cancel.status, 200, JSON.stringify(cancel.body));
+    assert.equal(cancel.body.accepted, true);
+    const done = await waitFor(async () => {
+      const o = (await sys.request('GET', `/api/orders/${id}`)).body;
+      return o.status === 'COMPLETED' ? o : undefined;
+    }, 'completed with the unshipped part cancelled');
+    assert.ok(done.workflow.timeline.some((t: { event: string }) => t.event === 'unshipped parts cancelled'));
+    assert.equal(sys.wms.pickLists.get(sg!.pickListId)?.status, 'cancelled');
+    assert.equal(sys.wms.pickLists.get(la!.pickListId)?.status, 'open');
+    const inv = await sys.db('inventory').where({ sku }).orderBy('fulfiller_code');
+    assert.deepEqual(
+      inv.map((i) => [i.fulfiller_code, i.on_hand, i.reserved]),
+      [
+        ['3PL-SG', 5, 0],
+        ['WH-LA', 0, 0],
+      ],
+    );
+    const shipments = await sys.db('shipments').where({ order_id: id }).orderBy('pick_list_id');
+    assert.deepEqual(
+      shipments.map((s) => [s.fulfiller_code, s.status]),
+      [
+        ['WH-LA', 'shipped'],
+        ['3PL-SG', 'cancelled'],
+      ],
+    );
+  });
+
+  it('a failing undo does not stop the others: the fulfiller refuses the cancel, the stock is still released, the failure is on the timeline and alerted', async () => {
+    const sku = uid('UNDO-');
+    await stock(sku, 'WH-LA', 2);
+    const created = await sys.request(
+      'POST',
+      '/api/orders',
+      sampleOrder({ lines: [{ sku, qty: 2, unitPriceMinor: 700 }] }),
+    );
+    const id = created.body.id as string;
+    await waitFor(
+      async () => (await sys.request('GET', `/api/orders/${id}`)).body.workflow?.status === 'AWAITING_SCAN',
+      'awaiting scan',
+    );
+    sys.wms.failCancels(10, 422);
+    try {
+      const cancel = await sys.request('POST', `/api/orders/${id}/overrides`, {
+        action: 'cancel',
+        reason: 'fraud suspected',
+      });
+      assert.equal(cancel.status, 200, JSON.stringify(cancel.body));
+      const done = await waitFor(async () => {
+        const o = (await sys.request('GET', `/api/orders/${id}`)).body;
+        return o.status === 'CANCELLED' ? o : undefined;
+      }, 'cancelled');
+      const events = done.workflow.timeline.map((t: { event: string }) => t.event);
+      assert.ok(events.includes('undo failed: cancelPickList'), events.join());
+      const inv = await sys.db('inventory').where({ sku, fulfiller_code: 'WH-LA' }).first();
+      assert.deepEqual([inv.on_hand, inv.reserved], [2, 0]);
+      const held = await sys.db('reservations').where({ order_id: id, status: 'reserved' });
+      assert.equal(held.length, 0);
+      await waitFor(
+        () => sys.smtp.mails.some((m) => m.subject.includes('could not cancelPickList')),
+        'an alert names the failed undo',
+      );
+    } finally {
+      sys.wms.failCancels(0);
+    }
   });
 
   it('does not split when all fulfillers together lack the stock: the order waits as ON_HOLD_STOCK', async () => {

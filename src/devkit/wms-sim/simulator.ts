@@ -25,6 +25,12 @@ export interface WmsSimulator {
   /** The next `count` requests (optionally only those for a SKU) answer `status`, then service resumes. */
   failNext(count: number, status?: number, onlySku?: string): void;
   onPickList(listener: (p: PickList) => void): () => void;
+  /** Every POST's arrival, before any hold: shows pushes that are in flight at the same time. */
+  arrivals: { pickListId: string; at: number }[];
+  /** Holds every push unanswered (the fulfiller is slow) until the returned function releases them. */
+  holdPushes(): () => void;
+  /** The next `count` pick-list cancellations answer `status` (the fulfiller refuses to cancel). */
+  failCancels(count: number, status?: number): void;
   close(): Promise<void>;
 }
 
@@ -37,14 +43,19 @@ export async function startWmsSimulator(opts: { port?: number; host?: string } =
   const requests: WmsSimulator['requests'] = [];
   const listeners = new Set<(p: PickList) => void>();
   let failures: { count: number; status: number; onlySku?: string } = { count: 0, status: 503 };
+  let cancelFailures = { count: 0, status: 422 };
+  const arrivals: WmsSimulator['arrivals'] = [];
+  let held: Promise<void> | undefined;
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', pickLists: pickLists.size });
   });
 
-  app.post('/pick-lists', (req, res) => {
+  app.post('/pick-lists', async (req, res) => {
     const key = req.header('idempotency-key') ?? '';
     const body = req.body as Partial<PickList>;
+    arrivals.push({ pickListId: String(body?.pickListId ?? ''), at: Date.now() });
+    if (held) await held;
     const reply = (status: number, payload: unknown) => {
       requests.push({
         pickListId: String(body?.pickListId ?? ''),
@@ -88,6 +99,10 @@ export async function startWmsSimulator(opts: { port?: number; host?: string } =
   app.delete('/pick-lists/:id', (req, res) => {
     const p = pickLists.get(req.params.id);
     if (!p) return void res.status(404).json({ error: 'unknown pick list' });
+    if (cancelFailures.count > 0) {
+      cancelFailures.count--;
+      return void res.status(cancelFailures.status).json({ error: 'pick list already being packed' });
+    }
     p.status = 'cancelled';
     res.json({ pickListId: p.pickListId, status: p.status });
   });
@@ -116,6 +131,20 @@ export async function startWmsSimulator(opts: { port?: number; host?: string } =
     requests,
     failNext(count, status = 503, onlySku) {
       failures = { count, status, ...(onlySku ? { onlySku } : {}) };
+    },
+    arrivals,
+    holdPushes() {
+      let release = () => {};
+      held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      return () => {
+        held = undefined;
+        release();
+      };
+    },
+    failCancels(count, status = 422) {
+      cancelFailures = { count, status };
     },
     onPickList(listener) {
       listeners.add(listener);
