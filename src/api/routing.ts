@@ -2,12 +2,15 @@
 import { z } from 'zod';
 import { minorUnitDigits } from '../domain/money';
 import { normalizeOrder, type OrderFacts, orderInputSchema } from '../domain/orders/model';
-import { factsOf, findOrderRow, orderLines, writeAudit } from '../domain/orders/store';
+import { factsOf, findOrderRow, orderLines } from '../domain/orders/store';
 import { type RuleOutcome, RulesEngine, validateRuleDocument } from '../domain/routing/engine';
 import { jdmDocumentSchema } from '../domain/routing/jdm';
 import {
   activeRuleVersion,
+  findRuleVersion,
+  insertDraftVersion,
   knownFulfillers,
+  listRuleVersions,
   publishVersion,
   RuleVersionNotFound,
   type RuleVersionRow,
@@ -55,7 +58,7 @@ export function ruleRoutes({ db }: { db: Db }): RouteDef[] {
   const engine = new RulesEngine();
 
   async function requireVersion(version: number): Promise<RuleVersionRow> {
-    const row = await db<RuleVersionRow>('rule_versions').where({ version }).first();
+    const row = await findRuleVersion(db, version);
     if (!row) throw new HttpProblem(404, 'Rule version not found', `no rule version ${version}`);
     return row;
   }
@@ -67,7 +70,7 @@ export function ruleRoutes({ db }: { db: Db }): RouteDef[] {
       summary: 'Rule versions, newest first; exactly one is active',
       roles: [...editors],
       async handler() {
-        const rows = await db<RuleVersionRow>('rule_versions').orderBy('version', 'desc');
+        const rows = await listRuleVersions(db);
         return { body: { versions: rows.map((r) => versionView(r)) } };
       },
     }),
@@ -88,21 +91,7 @@ export function ruleRoutes({ db }: { db: Db }): RouteDef[] {
       roles: [...editors],
       body: z.object({ name: z.string().trim().min(1).max(200), document: jdmDocumentSchema }),
       async handler({ body, actor, role, requestId }) {
-        const row = await db.transaction(async (trx) => {
-          const [created] = await trx<RuleVersionRow>('rule_versions')
-            .insert({ name: body.name, document: JSON.stringify(body.document) as never, created_by: actor })
-            .returning('*');
-          await writeAudit(trx, {
-            actor,
-            role,
-            action: 'rules:draft',
-            targetType: 'rule_version',
-            targetId: String(created!.version),
-            after: { name: body.name },
-            requestId,
-          });
-          return created!;
-        });
+        const row = await insertDraftVersion(db, body, { actor, role, requestId });
         return { status: 201, body: versionView(row, true) };
       },
     }),

@@ -22,7 +22,7 @@ after(async () => {
 
 async function cli(...args: string[]) {
   const { DATABASE_URL: _d, ...clean } = process.env;
-  return run(process.execPath, ['--import', 'tsx', 'src/cli/token.ts', ...args], {
+  return run(process.execPath, ['--import', 'tsx', 'src/app/cli/token.ts', ...args], {
     cwd: root,
     env: { ...clean, DATABASE_URL: sys.dbUrl },
   });

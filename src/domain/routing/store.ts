@@ -20,6 +20,37 @@ export interface RuleVersionRow {
   publish_reason: string | null;
 }
 
+export async function findRuleVersion(db: Db, version: number): Promise<RuleVersionRow | undefined> {
+  return db<RuleVersionRow>('rule_versions').where({ version }).first();
+}
+
+export async function listRuleVersions(db: Db): Promise<RuleVersionRow[]> {
+  return db<RuleVersionRow>('rule_versions').orderBy('version', 'desc');
+}
+
+/** A new draft version, audited in the same transaction. */
+export async function insertDraftVersion(
+  db: Db,
+  draft: { name: string; document: unknown },
+  by: { actor: string; role: string; requestId?: string | undefined },
+): Promise<RuleVersionRow> {
+  return db.transaction(async (trx) => {
+    const [created] = await trx<RuleVersionRow>('rule_versions')
+      .insert({ name: draft.name, document: JSON.stringify(draft.document) as never, created_by: by.actor })
+      .returning('*');
+    await writeAudit(trx, {
+      actor: by.actor,
+      role: by.role,
+      action: 'rules:draft',
+      targetType: 'rule_version',
+      targetId: String(created!.version),
+      after: { name: draft.name },
+      ...(by.requestId ? { requestId: by.requestId } : {}),
+    });
+    return created!;
+  });
+}
+
 export async function activeRuleVersion(db: Db | Knex.Transaction): Promise<RuleVersionRow | undefined> {
   return db<RuleVersionRow>('rule_versions').where({ active: true }).first();
 }
