@@ -15,6 +15,7 @@ import { portalRoutes } from '../api/portal';
 import { reportRoutes } from '../api/reports';
 import type { RouteDef } from '../api/route';
 import { ruleRoutes } from '../api/routing';
+import { shipmentRoutes } from '../api/shipments';
 import { statsRoutes } from '../api/stats';
 import { createChannelService } from '../channels/service';
 import { ensureToken } from '../domain/access/tokens';
@@ -92,8 +93,10 @@ export async function startApi(opts: {
     },
   });
 
+  const steering = createOrderSteering({ db, client });
   const routes = [
-    ...orderRoutes(orders, createOrderSteering({ db, client })),
+    ...orderRoutes(orders, steering),
+    ...shipmentRoutes(steering),
     // A restock wakes the orders on hold for that SKU.
     ...inventoryRoutes(createInventoryService({ db, restocked: (sku) => orders.wakeOrdersWaitingFor(sku) })),
     ...portalRoutes(orders),

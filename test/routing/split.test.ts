@@ -153,12 +153,27 @@ describe('split shipments', () => {
       return o.workflow?.status === 'AWAITING_SCAN' && o.workflow.shipments.length === 2 ? o : undefined;
     }, 'two shipments awaiting scan');
     const [la, sg] = waiting.workflow.shipments as { pickListId: string; fulfiller: string }[];
-    const scanned = await sys.request('POST', `/api/orders/${id}/scan`, {
+    // The scan addresses the shipment itself; its order answers that it is now partly shipped.
+    const scanned = await sys.request('POST', `/api/shipments/${la!.pickListId}/scan`, {
       trackingNumber: 'TRK-LA-0100',
       carrier: 'UPS',
-      pickListId: la!.pickListId,
     });
     assert.equal(scanned.status, 200, JSON.stringify(scanned.body));
+    assert.deepEqual([scanned.body.status, scanned.body.pickListId], ['PARTIALLY_SHIPPED', la!.pickListId]);
+    const again = await sys.request('POST', `/api/shipments/${la!.pickListId}/scan`, {
+      trackingNumber: 'TRK-LA-0101',
+      carrier: 'UPS',
+    });
+    assert.equal(again.status, 409);
+    assert.equal(
+      (
+        await sys.request('POST', '/api/shipments/pl-nope-1/scan', {
+          trackingNumber: 'TRK-000001',
+          carrier: 'UPS',
+        })
+      ).status,
+      404,
+    );
     const cancel = await sys.request('POST', `/api/orders/${id}/overrides`, {
       action: 'cancel',
       reason: 'customer cancelled the rest',

@@ -16,6 +16,7 @@ import {
   stateQuery,
 } from '../../workflows/definitions';
 import { NotFound, NotPossibleNow } from '../errors';
+import { requireShipment } from '../shipments/service';
 import { openShipments, overrideRejection } from './override-rules';
 import { isFinal } from './status';
 import { currentStatus, type OrderRow, requireOrderRow, shipmentFulfillerCode, writeAudit } from './store';
@@ -63,6 +64,9 @@ export function createOrderSteering({ db, client }: OrderSteeringDeps) {
   }
 
   return {
+    /** The order and fulfiller of a pick list (the shipment scan route's scope check). */
+    shipment: (pickListId: string) => requireShipment(db, pickListId),
+
     async shipmentFulfiller(orderId: string, pickListId: string): Promise<string> {
       const fulfiller = await shipmentFulfillerCode(db, orderId, pickListId);
       if (fulfiller === undefined)
