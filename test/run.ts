@@ -8,6 +8,7 @@ import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { startEmbeddedPostgres } from '../src/devkit/embedded-postgres';
 import { freePort } from '../src/devkit/ports';
 import { findTemporalCli, startTemporalDevServer } from '../src/devkit/temporal-cli';
+import { findTemporalTestServer } from '../src/devkit/temporal-test-server';
 import { workflowInterceptorModules } from '../src/platform/temporal/interceptors';
 import { ensureWebBundle } from '../src/platform/web-bundle';
 import { searchAttributeList } from '../src/workflows/definitions';
@@ -45,6 +46,19 @@ async function main(): Promise<void> {
     ...(process.env.TEMPORAL_CLI_PATH ? { explicitPath: process.env.TEMPORAL_CLI_PATH } : {}),
     log: say,
   });
+  // Workflow unit tests run on the time-skipping test server: found (or installed) once per run.
+  let testServerPath: string | undefined;
+  try {
+    testServerPath = findTemporalTestServer({
+      ...(process.env.TEMPORAL_TEST_SERVER_PATH
+        ? { explicitPath: process.env.TEMPORAL_TEST_SERVER_PATH }
+        : {}),
+      log: say,
+    });
+  } catch (err) {
+    // Only the time-skipping tests need it; they fail with this same message.
+    say(err instanceof Error ? err.message : String(err));
+  }
   // Browser tests need Chromium and a fresh console bundle (built only when missing or stale).
   const browserTests = files.some((f) => f.includes(`${path.sep}web${path.sep}`));
   const chromiumPath = browserTests ? findOrInstallChromium(say) : undefined;
@@ -90,6 +104,7 @@ async function main(): Promise<void> {
             ORDER_HUB_TEST_WORK: work,
             ORDER_HUB_TEST_OUTPUT: outDir,
             TEMPORAL_CLI_PATH: cliPath,
+            ...(testServerPath ? { TEMPORAL_TEST_SERVER_PATH: testServerPath } : {}),
             ...(chromiumPath ? { CHROMIUM_PATH: chromiumPath } : {}),
           },
         },

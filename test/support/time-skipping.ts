@@ -1,0 +1,253 @@
+// Workflow unit tests on Temporal's time-skipping test server: one server per test file, one worker per
+// test on its own task queue, and mocked activities (a default happy path plus per-test overrides).
+import fs from 'node:fs';
+import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import type { Activities } from '../../src/activities';
+import { findTemporalTestServer } from '../../src/devkit/temporal-test-server';
+import type { OrderFacts, OrderPolicy } from '../../src/domain/orders/model';
+import { type OrderState, searchAttributeList, stateQuery } from '../../src/workflows/definitions';
+
+/** The fulfiller and SLA the default route mock answers with. */
+export const MOCK_FULFILLER = 'WH-TEST';
+export const MOCK_SLA_MINUTES = 30;
+export const MOCK_ORDER_ID = '00000000-0000-4000-8000-000000000001';
+
+export interface ActivityCall {
+  name: string;
+  args: unknown[];
+}
+
+export interface MockedActivities {
+  /** What the worker runs: every default, overridden per test, each call recorded in `calls`. */
+  activities: Partial<Activities>;
+  calls: ActivityCall[];
+  /** The alerts sent so far (the `sendAlert` argument). */
+  alerts(): Parameters<Activities['sendAlert']>[0][];
+  callsTo(name: keyof Activities): unknown[][];
+}
+
+export function mockFacts(patch: Partial<OrderFacts> = {}): OrderFacts {
+  return {
+    orderId: MOCK_ORDER_ID,
+    channel: 'test',
+    externalId: 'T-1',
+    currency: 'EUR',
+    totalMinor: 12_000,
+    value: 120,
+    paymentStatus: 'paid',
+    priority: 'normal',
+    customerTier: 'standard',
+    shipCountry: 'DE',
+    lines: [{ sku: 'SKU-1', qty: 2 }],
+    ...patch,
+  };
+}
+
+export const defaultPolicy: OrderPolicy = { approvalRequired: false, approvalDeadline: '24 hours' };
+
+/**
+ * The order workflow's activities as a happy path with no I/O: the order is paid, routes to
+ * MOCK_FULFILLER with a 30-minute SLA, stock is there and every outside system answers at once.
+ * Tests override the ones whose behaviour they are about.
+ */
+function defaultActivities(): Partial<Activities> {
+  return {
+    async fetchOrder() {
+      return { complete: true, detail: 'mocked' };
+    },
+    async normalizeOrder() {
+      return { facts: mockFacts(), policy: defaultPolicy };
+    },
+    async routeOrder() {
+      return {
+        matched: true,
+        decision: { fulfiller: MOCK_FULFILLER, carrier: 'DHL', priority: 'normal', reason: 'mocked route' },
+        slaMinutes: MOCK_SLA_MINUTES,
+      };
+    },
+    async describeFulfiller(code) {
+      return {
+        code,
+        name: code,
+        slaMinutes: MOCK_SLA_MINUTES,
+        endpoint: 'http://wms.invalid',
+        defaultCarrier: 'DHL',
+      };
+    },
+    async recordStatus() {},
+    async recordDecision() {},
+    async reserveStock(_orderId, _fulfiller, lines) {
+      return { ok: true, lines: lines.map((l) => ({ sku: l.sku, qty: l.qty })), alreadyReserved: false };
+    },
+    async reserveSplit(_orderId, fulfiller, lines) {
+      return {
+        ok: true,
+        allocations: [{ fulfiller, lines: lines.map((l) => ({ sku: l.sku, qty: l.qty })) }],
+      };
+    },
+    async releaseStock() {
+      return { released: 0 };
+    },
+    async pushPickList(req) {
+      return { pickListId: req.pickListId, status: 201 };
+    },
+    async cancelPickList() {},
+    async recordScan() {},
+    async flagSlaBreach() {},
+    async sendAlert(alert) {
+      return `mock-${alert.key}`;
+    },
+    async notifyCustomerService() {
+      return { email: 'mock-cs' };
+    },
+    async updatePortal() {},
+    async writeBackTracking() {
+      return { target: 'mock', result: 'ok' };
+    },
+    async completeOrder() {},
+  };
+}
+
+/** The default activities with `overrides` on top; every call (default or override) is recorded. */
+export function mockActivities(overrides: Partial<Activities> = {}): MockedActivities {
+  const calls: ActivityCall[] = [];
+  const merged: Record<string, (...args: never[]) => Promise<unknown>> = {
+    ...defaultActivities(),
+    ...overrides,
+  };
+  const activities: Record<string, (...args: never[]) => Promise<unknown>> = {};
+  for (const [name, fn] of Object.entries(merged)) {
+    activities[name] = (...args: never[]) => {
+      calls.push({ name, args });
+      return fn(...args);
+    };
+  }
+  const callsTo = (name: keyof Activities) => calls.filter((c) => c.name === name).map((c) => c.args);
+  return {
+    // The wrappers keep each function's signature; the record type only forgets it.
+    activities: activities as Partial<Activities>,
+    calls,
+    callsTo,
+    alerts: () => callsTo('sendAlert').map((args) => args[0] as Parameters<Activities['sendAlert']>[0]),
+  };
+}
+
+const bundles = new Map<string, Promise<{ code: string }>>();
+
+/**
+ * The workflow code a worker runs: `workflowsPath` bundled once per test process, or by default the
+ * runner's prebuilt bundle of src/workflows (bundled here when there is none).
+ */
+function workflowBundle(workflowsPath?: string): Promise<{ code: string }> {
+  const prebuilt = process.env.ORDER_HUB_WORKFLOW_BUNDLE;
+  const key = workflowsPath ?? 'default';
+  let bundle = bundles.get(key);
+  if (!bundle) {
+    bundle =
+      !workflowsPath && prebuilt && fs.existsSync(prebuilt)
+        ? Promise.resolve({ code: fs.readFileSync(prebuilt, 'utf8') })
+        : bundleWorkflowCode({
+            workflowsPath: workflowsPath ?? path.resolve(__dirname, '../../src/workflows'),
+            logger: new DefaultLogger('WARN'),
+          });
+    bundles.set(key, bundle);
+  }
+  return bundle;
+}
+
+let runtimeInstalled = false;
+
+const { IndexedValueType } = temporal.api.enums.v1;
+function indexedValueType(type: string): temporal.api.enums.v1.IndexedValueType {
+  const value = IndexedValueType[`INDEXED_VALUE_TYPE_${type}` as keyof typeof IndexedValueType];
+  if (typeof value !== 'number') throw new Error(`unknown search attribute type ${type}`);
+  return value;
+}
+
+let seq = 0;
+/** A task queue / workflow id nobody else in this run uses. */
+export function uniqueId(prefix: string): string {
+  return `${prefix}-${process.pid}-${++seq}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export interface TimeSkippingHarness {
+  env: TestWorkflowEnvironment;
+  /** Runs `fn` while a worker with `mocks` polls a fresh task queue; the worker stops when `fn` settles. */
+  withWorker<T>(mocks: MockedActivities, fn: (taskQueue: string) => Promise<T>): Promise<T>;
+  teardown(): Promise<void>;
+}
+
+/**
+ * Starts the time-skipping test server (found once per run by test/run.ts, or here) for one test
+ * file. `workflowsPath` picks the workflow module under test; default: the whole src/workflows.
+ */
+export async function startTimeSkipping(opts: { workflowsPath?: string } = {}): Promise<TimeSkippingHarness> {
+  if (!runtimeInstalled) {
+    // Expected activity failures (a fulfiller that is down) would drown the test report.
+    Runtime.install({
+      logger: new DefaultLogger('ERROR'),
+      telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
+    });
+    runtimeInstalled = true;
+  }
+  const serverPath = findTemporalTestServer({
+    ...(process.env.TEMPORAL_TEST_SERVER_PATH ? { explicitPath: process.env.TEMPORAL_TEST_SERVER_PATH } : {}),
+  });
+  const [env, bundle] = await Promise.all([
+    TestWorkflowEnvironment.createTimeSkipping({
+      server: { executable: { type: 'existing-path', path: serverPath } },
+    }),
+    workflowBundle(opts.workflowsPath),
+  ]);
+  // The test server rejects an upsert of a search attribute nobody registered (no CLI flag for it).
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(
+      searchAttributeList.map(({ name, type }) => [name, indexedValueType(type)]),
+    ),
+  });
+  return {
+    env,
+    async withWorker(mocks, fn) {
+      const worker = await Worker.create({
+        connection: env.nativeConnection,
+        taskQueue: uniqueId('ts'),
+        workflowBundle: bundle,
+        activities: mocks.activities,
+      });
+      return worker.runUntil(fn(worker.options.taskQueue));
+    },
+    teardown: () => env.teardown(),
+  };
+}
+
+/**
+ * Polls the `state` query (real time, not workflow time) until `until` holds. Time stays locked
+ * between env.sleep calls, so this waits only for work the workflow can do without timers firing.
+ */
+export async function waitForState(
+  handle: WorkflowHandle,
+  until: (s: OrderState) => boolean,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<OrderState> {
+  const deadline = Date.now() + timeoutMs;
+  let last: OrderState | undefined;
+  for (;;) {
+    try {
+      last = await handle.query(stateQuery);
+      if (until(last)) return last;
+    } catch {
+      // The first workflow task has not run yet: no query handler.
+    }
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out waiting for ${what}; last state: ${JSON.stringify(last?.status)} ${JSON.stringify(last?.timeline)}`,
+      );
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
