@@ -62,14 +62,14 @@ const config = {
       name: 'workflows-are-deterministic',
       severity: 'error',
       comment:
-        'The workflow bundle holds deterministic code only: itself, the domain model files and types of activities.',
+        'The workflow bundle holds deterministic code only: itself, the pure domain files (models, statuses, rules) and types of activities.',
       from: { path: '^src/workflows/' },
       to: {
         path: '^src/',
         pathNot: [
           '^src/workflows/',
           '^src/activities/',
-          '^src/domain/[^/]+/model\\.ts$',
+          '^src/domain/[^/]+/(model|status|[a-z-]+-rules)\\.ts$',
           '^src/domain/money\\.ts$',
         ],
       },
@@ -151,7 +151,7 @@ const config = {
       severity: 'error',
       comment: 'api is the only layer that knows HTTP routes (devkit runs the local sample servers).',
       from: { path: '^src/', pathNot: '^src/(api|devkit)/' },
-      to: { path: 'node_modules/express/' },
+      to: { path: 'node_modules/express/', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'domain-areas-meet-through-service-or-model',

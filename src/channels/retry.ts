@@ -12,8 +12,8 @@ import {
 } from '../domain/channels/store';
 import { NotFound, NotPossibleNow, RuleViolation } from '../domain/errors';
 import { normalizeOrder, orderInputSchema, workflowIdFor } from '../domain/orders/model';
+import { storeOrder } from '../domain/orders/service';
 import { type OrderStart, startOrderWorkflow } from '../domain/orders/starter';
-import { storeOrder } from '../domain/orders/store';
 import type { Db } from '../platform/db';
 import type { Logger } from '../platform/logger';
 import type { Metrics } from '../platform/metrics';

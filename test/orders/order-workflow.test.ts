@@ -20,15 +20,19 @@ after(async () => {
 async function recordHistories() {
   const dir = `${__dirname}/../fixtures/histories`;
   fs.mkdirSync(dir, { recursive: true });
-  let n = 0;
+  // One history of each kind per workflow type (v1 files, recorded before #12, carry no type prefix).
+  const seen = new Set<string>();
   for await (const w of sys.api.client.workflow.list({
     query: `TaskQueue='${sys.taskQueue}' AND ExecutionStatus='Completed'`,
   })) {
     const st = (await sys.api.client.workflow.getHandle(w.workflowId).result()) as {
-      status: string;
-      timeline: { event: string }[];
+      status?: string;
+      timeline?: { event: string }[];
     };
-    const kind = `${st.status.toLowerCase()}-${st.timeline.some((t) => t.event.startsWith('override')) ? 'override' : 'plain'}-${n++}`;
+    const steered = st.timeline?.some((t) => t.event.startsWith('override')) ? 'override' : 'plain';
+    const kind = `${w.type}-${String(st.status).toLowerCase()}-${steered}`;
+    if (seen.has(kind)) continue;
+    seen.add(kind);
     // The CLI's JSON export is the format the Web UI downloads and historyFromJSON reads.
     const json = execFileSync(process.env.TEMPORAL_CLI_PATH!, [
       'workflow',

@@ -18,6 +18,9 @@ import {
   workflowsWaitingForSku,
 } from './store';
 
+/** Stores a normalized order once under (channel, external id), without starting it: for other areas. */
+export { storeOrder } from './store';
+
 export interface OrdersServiceDeps {
   db: Db;
   client: Client;
