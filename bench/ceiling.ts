@@ -1,14 +1,21 @@
-// The ceiling for the end-to-end benchmark: the order workflow's shape (7 local and 4 regular
-// activities, one Update) with activities that do nothing. What Temporal + this worker allow.
+// The ceiling for the end-to-end benchmark: the order workflow's shape with activities that do
+// nothing — an order (load, route, reserve and six status writes as local activities) that starts
+// one shipment child (push, notify, portal, the scan Update, write-back; three progress signals to
+// the order). What Temporal + this worker allow for that shape.
 import {
   condition,
+  defineSignal,
   defineUpdate,
+  executeChild,
+  getExternalWorkflowHandle,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  workflowInfo,
 } from '@temporalio/workflow';
 
 export const ceilingScan = defineUpdate<string, [string]>('confirmScan');
+const progress = defineSignal<[string]>('shipmentProgress');
 
 interface Noop {
   noop(step: string): Promise<string>;
@@ -17,18 +24,36 @@ const local = proxyLocalActivities<Noop>({ startToCloseTimeout: '30 seconds' });
 const remote = proxyActivities<Noop>({ startToCloseTimeout: '30 seconds' });
 
 export async function ceilingWorkflow(): Promise<void> {
+  let heard = 0;
+  setHandler(progress, () => {
+    heard++;
+  });
+  await local.noop('load');
+  await local.noop('status RECEIVED');
+  await local.noop('route');
+  await local.noop('status RESERVING');
+  await local.noop('reserve');
+  await local.noop('status PICKING');
+  await executeChild(ceilingShipment, { workflowId: `${workflowInfo().workflowId}-shipment-1` });
+  await condition(() => heard >= 3);
+  await local.noop('status AWAITING_SCAN');
+  await local.noop('status SHIPPED');
+  await local.noop('status COMPLETED');
+}
+
+export async function ceilingShipment(): Promise<void> {
+  const parent = getExternalWorkflowHandle(workflowInfo().parent!.workflowId);
   let scanned = false;
   setHandler(ceilingScan, async (tracking) => {
-    await remote.noop('recordScan');
+    await remote.noop('recordShipmentScan');
     scanned = true;
+    await parent.signal(progress, 'scanned');
     return tracking;
   });
-  for (const step of ['fetch', 'normalize', 'route', 'reserve']) await local.noop(step);
   await remote.noop('pushPickList');
-  await local.noop('recordStatus');
-  await remote.noop('notify');
-  await local.noop('portal');
+  await parent.signal(progress, 'pushed');
+  await Promise.all([remote.noop('notify'), local.noop('portal')]);
   await condition(() => scanned);
   await remote.noop('writeBack');
-  await local.noop('complete');
+  await parent.signal(progress, 'written back');
 }

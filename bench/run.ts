@@ -330,7 +330,9 @@ async function main() {
   await inParallel(handles, 32, async (h) => {
     for (;;) {
       try {
-        await h.executeUpdate('confirmScan', { args: ['TRK-CEILING'] });
+        await client.workflow
+          .getHandle(`${h.workflowId}-shipment-1`)
+          .executeUpdate('confirmScan', { args: ['TRK-CEILING'] });
         return;
       } catch {
         await sleep(50);
@@ -472,7 +474,7 @@ async function main() {
   const completedWorkflows = async () =>
     (
       await client.workflow.count(
-        `WorkflowType = 'orderWorkflow' AND TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Completed'`,
+        `WorkflowType = 'order' AND TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Completed'`,
       )
     ).count;
   await waitFor('completed order workflows', completedWorkflows, expected, 30_000);
