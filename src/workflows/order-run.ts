@@ -1,5 +1,8 @@
 // The order workflow's state and steps (order.ts reads them in business order): set up, route,
 // approve, pay, reserve, ship through one child workflow per allocation, complete or cancel.
+
+import type { Duration } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
 import {
   ApplicationFailure,
   allHandlersFinished,
@@ -80,6 +83,7 @@ export class OrderRun {
   private readonly parts = new Map<number, Part>();
   private shipmentCount = 0;
   private written = '';
+  private sa = { status: '', fulfiller: '' };
 
   constructor(readonly input: OrderWorkflowInput) {
     this.state = {
@@ -165,49 +169,45 @@ export class OrderRun {
   // ---- the one status writer ----
 
   /**
-   * Writes status (with route and payment) to the row and the search attributes together, whenever
-   * the derived view changes; a single loop, so writes land in order and never race each other.
+   * Writes the derived view (status, route, payment) to the search attributes and, by one local
+   * activity, the row, when it changed. Called only from the workflow's main line (every step and
+   * every wait), never from a handler or a second coroutine: local activities then replay in order.
    */
-  async statusWriter(): Promise<void> {
-    try {
-      await this.writeStatusChanges();
-    } catch (err) {
-      // The whole workflow was cancelled from outside (not by an override): nothing more to write.
-      if (!isCancellation(err)) throw err;
+  async sync(): Promise<void> {
+    if (!this.state.orderId) return;
+    const view = this.rowView();
+    const key = JSON.stringify(view);
+    if (key === this.written) return;
+    if (view.status !== this.sa.status || (view.fulfiller ?? '') !== this.sa.fulfiller) {
+      upsertSearchAttributes([
+        { key: SA.OrderStatus, value: view.status },
+        ...(view.fulfiller ? [{ key: SA.Fulfiller, value: view.fulfiller }] : []),
+      ]);
+      this.sa = { status: view.status, fulfiller: view.fulfiller ?? '' };
     }
+    await quick.recordOrderStatus(this.orderId(), view);
+    this.written = key;
+    this.state.status = view.status;
   }
 
-  private async writeStatusChanges(): Promise<void> {
-    let sa = { status: '', fulfiller: '' };
+  /** Waits until `done` holds (or `timeout` passes: false), writing every status change meanwhile. */
+  async wait(done: () => boolean, timeout?: Duration): Promise<boolean> {
+    const until = timeout === undefined ? undefined : Date.now() + msToNumber(timeout);
     for (;;) {
-      await condition(
-        () => this.state.orderId !== undefined && JSON.stringify(this.rowView()) !== this.written,
-      );
-      const view = this.rowView();
-      if (view.status !== sa.status || (view.fulfiller ?? '') !== sa.fulfiller) {
-        upsertSearchAttributes([
-          { key: SA.OrderStatus, value: view.status },
-          ...(view.fulfiller ? [{ key: SA.Fulfiller, value: view.fulfiller }] : []),
-        ]);
-        sa = { status: view.status, fulfiller: view.fulfiller ?? '' };
-      }
-      await quick.recordOrderStatus(this.orderId(), view);
-      this.written = JSON.stringify(view);
-      this.state.status = view.status;
+      await this.sync();
+      if (done()) return true;
+      const changed = () => done() || JSON.stringify(this.rowView()) !== this.written;
+      if (until === undefined) await condition(changed);
+      else if (!(await condition(changed, Math.max(1, until - Date.now())))) return false;
     }
-  }
-
-  /** Waits until the row shows what the workflow knows (before completing, or answering a caller). */
-  async statusWritten(): Promise<void> {
-    await condition(() => !this.state.orderId || JSON.stringify(this.rowView()) === this.written);
   }
 
   // ---- the end ----
 
   async complete(): Promise<void> {
-    this.enter('completed', 'complete');
+    await this.enter('completed', 'complete');
     this.note('completed');
-    await this.statusWritten();
+    await this.sync();
   }
 
   /**
@@ -230,13 +230,13 @@ export class OrderRun {
         });
       },
     });
-    this.enter(this.shippedParts() ? 'completed' : 'cancelled', 'cancel');
+    await this.enter(this.shippedParts() ? 'completed' : 'cancelled', 'cancel');
     this.note(this.shippedParts() ? 'unshipped parts cancelled' : 'cancelled', this.state.cancelReason);
-    await this.statusWritten();
+    await this.sync();
   }
 
   /** The workflow's result, once every Update and signal handler has finished. */
-  async finish(_writer: Promise<void>): Promise<OrderState> {
+  async finish(): Promise<OrderState> {
     await condition(allHandlersFinished);
     return this.view();
   }
@@ -280,7 +280,7 @@ export class OrderRun {
   /** By the active rule version; no matching row holds the order in NEEDS_ROUTING until a supervisor acts. */
   async route(): Promise<void> {
     for (;;) {
-      this.enter('route', 'route');
+      await this.enter('route', 'route');
       const outcome = await quick.routeOrder.executeWithOptions({ summary: 'route by decision table' }, [
         this.facts!,
       ]);
@@ -293,7 +293,7 @@ export class OrderRun {
         );
         return;
       }
-      this.enter('needs-routing', 'route');
+      await this.enter('needs-routing', 'route');
       this.note('needs routing', outcome.reason);
       const asked = this.routingRetries;
       await notify.sendAlert({
@@ -302,7 +302,7 @@ export class OrderRun {
         subject: 'no route: order needs routing',
         text: `${outcome.reason}. Reroute it to a fulfiller, or publish a rule that covers it and send retry-routing.`,
       });
-      await condition(() => this.pendingReroute !== undefined || this.routingRetries > asked);
+      await this.wait(() => this.pendingReroute !== undefined || this.routingRetries > asked);
       if (this.pendingReroute) {
         this.adoptReroute('routed');
         return;
@@ -313,9 +313,9 @@ export class OrderRun {
   /** Big orders wait for both legal and risk; the deadline escalates by e-mail, it does not approve. */
   async approve(): Promise<void> {
     if (!this.policy.approvalRequired) return;
-    this.enter('approval', 'approval');
+    await this.enter('approval', 'approval');
     const both = () => ['legal', 'risk'].every((r) => this.state.approvals.some((a) => a.role === r));
-    if (await condition(both, this.policy.approvalDeadline)) return;
+    if (await this.wait(both, this.policy.approvalDeadline)) return;
     this.note('approval deadline passed', 'escalated');
     await notify.sendAlert({
       key: `approval-deadline:${this.orderId()}`,
@@ -323,18 +323,18 @@ export class OrderRun {
       subject: 'B2B approval overdue',
       text: `Approvals so far: ${this.state.approvals.map((a) => a.role).join(', ') || 'none'}. Legal and risk must both approve.`,
     });
-    await condition(both);
+    await this.wait(both);
   }
 
   async pay(): Promise<void> {
     if (this.facts!.paymentStatus === 'paid' || this.paid) return;
-    this.enter('payment', 'payment');
-    await condition(() => this.paid);
+    await this.enter('payment', 'payment');
+    await this.wait(() => this.paid);
   }
 
   /** A supervisor hold stops the order between steps until released. */
   async checkpoint(): Promise<void> {
-    await condition(() => !this.state.flags.held);
+    await this.wait(() => !this.state.flags.held);
   }
 
   /** Reserve `lines`, or wait for stock: replenishment, a bypass or a reroute ends the wait. */
@@ -347,7 +347,7 @@ export class OrderRun {
         this.note('stock lock bypassed', 'shipping without reservation');
         return [{ fulfiller: route.fulfiller, lines: lines.map((l) => ({ sku: l.sku, qty: l.qty })) }];
       }
-      this.enter('reserve', 'reserve');
+      await this.enter('reserve', 'reserve');
       const id = this.orderId();
       const result = await quick.reserveStock.executeWithOptions(
         { summary: `reserve at ${route.fulfiller}` },
@@ -377,7 +377,7 @@ export class OrderRun {
       }
       if (result.ok) throw new Error('unreachable');
       this.state.waitingForSkus = result.short.map((s) => s.sku);
-      this.enter('stock-wait', 'reserve');
+      await this.enter('stock-wait', 'reserve');
       this.note(
         'stock short',
         result.short.map((s) => `${s.sku}: need ${s.needed}, have ${s.available}`).join('; '),
@@ -389,7 +389,7 @@ export class OrderRun {
         text: result.short.map((s) => `${s.sku}: need ${s.needed}, available ${s.available}`).join('\n'),
       });
       const seen = this.replenishments;
-      await condition(
+      await this.wait(
         () => this.replenishments > seen || this.state.flags.bypassStock || this.pendingReroute !== undefined,
       );
     }
@@ -401,10 +401,10 @@ export class OrderRun {
    */
   async ship(allocations: Allocation[]): Promise<'done' | 'reroute'> {
     await this.checkpoint();
-    this.enter('ship', 'ship');
+    await this.enter('ship', 'ship');
     const route = this.state.route!;
     await Promise.all(allocations.map((a) => this.startShipment(a, route)));
-    await condition(() => this.allPartsClosed() || this.pendingReroute !== undefined);
+    await this.wait(() => this.allPartsClosed() || this.pendingReroute !== undefined);
     return this.allPartsClosed() ? 'done' : 'reroute';
   }
 
@@ -493,7 +493,7 @@ export class OrderRun {
   async takeBackOpenParts(): Promise<ShipmentLine[]> {
     const open = [...this.parts.values()].filter((p) => !p.closed && p.state.status !== 'SHIPPED');
     for (const p of open) p.scope.cancel();
-    await condition(() => open.every((p) => p.closed));
+    await this.wait(() => open.every((p) => p.closed));
     this.state.stockReserved = false;
     return open.filter((p) => p.state.status !== 'SHIPPED').flatMap((p) => p.state.lines ?? []);
   }
@@ -521,9 +521,11 @@ export class OrderRun {
     return this.state.shipments.filter((s) => s.status === 'SHIPPED').length;
   }
 
-  enter(phase: OrderPhase, step: string): void {
+  /** Moves the order to its next step; the status this gives it is written at once. */
+  async enter(phase: OrderPhase, step: string): Promise<void> {
     this.phase = phase;
     this.state.step = step;
+    await this.sync();
   }
 }
 

@@ -9,7 +9,6 @@ import { OrderOverrides } from './overrides';
 export async function order(input: OrderWorkflowInput): Promise<OrderState> {
   const run = new OrderRun(input);
   new OrderOverrides(run).listen();
-  const writer = run.statusWriter();
   try {
     await run.main.run(async () => {
       await run.setUp();
@@ -21,10 +20,10 @@ export async function order(input: OrderWorkflowInput): Promise<OrderState> {
   } catch (err) {
     if (!(isCancellation(err) && run.state.flags.cancelRequested)) throw err;
     await CancellationScope.nonCancellable(() => run.cancel());
-    return run.finish(writer);
+    return run.finish();
   }
   await run.complete();
-  return run.finish(writer);
+  return run.finish();
 }
 
 /** Reserve, then ship every allocation; a supervisor's reroute takes the unshipped parts back and goes again. */
