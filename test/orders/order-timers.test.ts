@@ -21,6 +21,7 @@ import {
   MOCK_ORDER_ID,
   MOCK_SLA_MINUTES,
   type MockedActivities,
+  type MockedTest,
   mockActivities,
   mockFacts,
   startTimeSkipping,
@@ -34,8 +35,8 @@ const workflowsPath = require.resolve('../../src/workflows/legacy/order-v1');
 
 let harness: TimeSkippingHarness;
 let env: TestWorkflowEnvironment;
-const withWorker = <T>(mocks: MockedActivities, fn: (taskQueue: string) => Promise<T>) =>
-  harness.withWorker(mocks, fn);
+const withMocks = <T>(mocks: MockedActivities, fn: (test: MockedTest) => Promise<T>) =>
+  harness.withMocks(mocks, fn);
 
 before(async () => {
   harness = await startTimeSkipping({ workflowsPath });
@@ -46,15 +47,16 @@ after(async () => {
 });
 
 /** Starts orderWorkflow on the worker's task queue and waits until `ready` holds. */
-async function startOrder(taskQueue: string, ready: (s: OrderState) => boolean, what: string) {
+async function startOrder(test: MockedTest, ready: (s: OrderState) => boolean, what: string) {
   const handle = await env.client.workflow.start<(input: OrderWorkflowInput) => Promise<OrderState>>(
     'orderWorkflow',
     {
-      taskQueue,
+      taskQueue: test.taskQueue,
       workflowId: uniqueId('order'),
       args: [{ channel: 'test', externalId: uniqueId('T'), source: 'http' }],
     },
   );
+  test.cleanup(handle);
   await waitForState(handle, ready, what);
   return handle;
 }
@@ -82,8 +84,8 @@ describe('order timers on the time-skipping server', () => {
         throw unavailable();
       },
     });
-    await withWorker(mocks, async (taskQueue) => {
-      const handle = await startOrder(taskQueue, (s) => s.status === 'PICKING', 'PICKING');
+    await withMocks(mocks, async (test) => {
+      const handle = await startOrder(test, (s) => s.status === 'PICKING', 'PICKING');
       await env.sleep(115_000);
       assert.equal((await handle.query(stateQuery)).status, 'PICKING');
       assert.equal(alertsAbout(mocks, /unreachable/).length, 0);
@@ -99,7 +101,6 @@ describe('order timers on the time-skipping server', () => {
       assert.equal(alerts.length, 1);
       assert.match(alerts[0]!.subject, new RegExp(MOCK_FULFILLER));
       assert.ok(mocks.callsTo('pushPickList').length > 1, 'the push is retried');
-      await handle.terminate('test done');
     });
   });
 
@@ -110,8 +111,8 @@ describe('order timers on the time-skipping server', () => {
         return { pickListId: req.pickListId, status: 201 };
       },
     });
-    await withWorker(mocks, async (taskQueue) => {
-      const handle = await startOrder(taskQueue, (s) => s.status === 'PICKING', 'PICKING');
+    await withMocks(mocks, async (test) => {
+      const handle = await startOrder(test, (s) => s.status === 'PICKING', 'PICKING');
       await env.sleep(119_000);
       await waitForState(handle, (x) => x.status === 'AWAITING_SCAN', 'AWAITING_SCAN');
       await env.sleep(60_000);
@@ -119,7 +120,6 @@ describe('order timers on the time-skipping server', () => {
       assert.equal(s.status, 'AWAITING_SCAN');
       assert.equal(s.flags.fulfillerUnreachable, false);
       assert.equal(alertsAbout(mocks, /unreachable/).length, 0);
-      await handle.terminate('test done');
     });
   });
 
@@ -132,12 +132,8 @@ describe('order timers on the time-skipping server', () => {
         };
       },
     });
-    await withWorker(mocks, async (taskQueue) => {
-      const handle = await startOrder(
-        taskQueue,
-        (s) => s.status === 'AWAITING_APPROVAL',
-        'AWAITING_APPROVAL',
-      );
+    await withMocks(mocks, async (test) => {
+      const handle = await startOrder(test, (s) => s.status === 'AWAITING_APPROVAL', 'AWAITING_APPROVAL');
       await env.sleep('23h');
       assert.equal((await handle.query(stateQuery)).status, 'AWAITING_APPROVAL');
       assert.equal(alertsAbout(mocks, /approval overdue/).length, 0);
@@ -163,14 +159,13 @@ describe('order timers on the time-skipping server', () => {
         'AWAITING_SCAN after approval',
       );
       assert.deepEqual(s.approvals.map((a) => a.role).sort(), ['legal', 'risk']);
-      await handle.terminate('test done');
     });
   });
 
   it(`an unscanned parcel breaches the ${MOCK_SLA_MINUTES}-minute SLA (flagged, alerted) and escalates at twice the SLA`, async () => {
     const mocks = mockActivities();
-    await withWorker(mocks, async (taskQueue) => {
-      const handle = await startOrder(taskQueue, (s) => s.status === 'AWAITING_SCAN', 'AWAITING_SCAN');
+    await withMocks(mocks, async (test) => {
+      const handle = await startOrder(test, (s) => s.status === 'AWAITING_SCAN', 'AWAITING_SCAN');
       await env.sleep((MOCK_SLA_MINUTES - 1) * 60_000);
       assert.equal((await handle.query(stateQuery)).flags.slaBreached, false);
       assert.equal(mocks.alerts().length, 0);
@@ -186,14 +181,13 @@ describe('order timers on the time-skipping server', () => {
       await waitForState(handle, () => alertsAbout(mocks, /ESCALATION/).length > 0, 'the SLA escalation');
       assert.equal(alertsAbout(mocks, /SLA breached/).length, 1);
       assert.equal(alertsAbout(mocks, /ESCALATION/).length, 1);
-      await handle.terminate('test done');
     });
   });
 
   it('a parcel scanned within the SLA raises no SLA alert and the order completes', async () => {
     const mocks = mockActivities();
-    await withWorker(mocks, async (taskQueue) => {
-      const handle = await startOrder(taskQueue, (s) => s.status === 'AWAITING_SCAN', 'AWAITING_SCAN');
+    await withMocks(mocks, async (test) => {
+      const handle = await startOrder(test, (s) => s.status === 'AWAITING_SCAN', 'AWAITING_SCAN');
       await env.sleep((MOCK_SLA_MINUTES - 5) * 60_000);
       await handle.executeUpdate(confirmScanUpdate, { args: [scan] });
       const done = await handle.result();
@@ -210,8 +204,8 @@ describe('order timers on the time-skipping server', () => {
         return { facts: mockFacts({ paymentStatus: 'pending' }), policy: defaultPolicy };
       },
     });
-    await withWorker(mocks, async (taskQueue) => {
-      const handle = await startOrder(taskQueue, (s) => s.status === 'AWAITING_PAYMENT', 'AWAITING_PAYMENT');
+    await withMocks(mocks, async (test) => {
+      const handle = await startOrder(test, (s) => s.status === 'AWAITING_PAYMENT', 'AWAITING_PAYMENT');
       await env.sleep('5 days');
       const waiting = await handle.query(stateQuery);
       assert.equal(waiting.status, 'AWAITING_PAYMENT');
