@@ -1,6 +1,8 @@
-// The order workflow's long waits on the time-skipping test server with mocked activities: the
-// 2-minute unreachable fulfiller, the 24-hour approval deadline, the SLA and its 2× escalation, and
-// a payment that takes days — each in milliseconds of real time.
+// The v1 order workflow's long waits (`orderWorkflow`, legacy/order-v1.ts: it still runs the orders
+// started before shipments became child workflows) on the time-skipping test server with mocked
+// activities: the 2-minute unreachable fulfiller, the 24-hour approval deadline, the SLA and its 2×
+// escalation, and a payment that takes days — each in milliseconds of real time. The new `order`
+// and `shipment` workflows have theirs in order-timers.test.ts.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Context } from '@temporalio/activity';
