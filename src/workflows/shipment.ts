@@ -1,6 +1,7 @@
 // One shipment of an order (a child workflow per allocation): push its pick list, watch its SLA,
 // take its scan, write its tracking number back; cancelled by the order, it undoes its own effects.
 import {
+  allHandlersFinished,
   CancellationScope,
   condition,
   getExternalWorkflowHandle,
@@ -206,7 +207,7 @@ export async function shipment(input: ShipmentInput): Promise<ShipmentState> {
     if (scanned()) {
       // Scanned as the cancel arrived: the parcel has left, so it is written back, not undone.
       await CancellationScope.nonCancellable(writeBack);
-      return state;
+      return finish();
     }
     // Cancelled by the order (a cancel or reroute of this part): undo what this shipment did.
     cancelling = true;
@@ -228,12 +229,18 @@ export async function shipment(input: ShipmentInput): Promise<ShipmentState> {
         `${pickListId} at ${input.fulfiller}${failed.length ? `; failed: ${failed.join(', ')}` : ''}`,
       );
     });
-    return state;
+    return finish();
   }
   await CancellationScope.nonCancellable(writeBack);
-  return state;
+  return finish();
 
   function scanned() {
     return state.status === 'SHIPPED';
+  }
+
+  /** The result, once the scan Update's handler has answered its caller (it may still be signalling). */
+  async function finish(): Promise<ShipmentState> {
+    await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+    return state;
   }
 }
