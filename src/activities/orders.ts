@@ -62,6 +62,9 @@ export function createOrderActivities(
         approvalRequired: facts.totalMinor > deps.config.B2B_APPROVAL_THRESHOLD_MINOR,
         approvalDeadline: deps.config.B2B_APPROVAL_DEADLINE,
         bypassStockNeedsSecondApproval: facts.totalMinor > deps.config.OVERRIDE_SECOND_APPROVAL_MINOR,
+        ...(Object.keys(deps.config.SHIPMENT_TASK_QUEUES).length
+          ? { shipmentTaskQueues: deps.config.SHIPMENT_TASK_QUEUES }
+          : {}),
       },
     };
   }
@@ -85,7 +88,9 @@ export function createOrderActivities(
   return {
     /** A stored order (HTTP, files, pre-stored channel orders), by id: one read, no rediscovery. */
     async loadOrder(orderId: string): Promise<{ facts: OrderFacts; policy: OrderPolicy }> {
-      return loaded(await requireOrder(orderId));
+      const result = await loaded(await requireOrder(orderId));
+      deps.log.info({ lines: result.facts.lines.length, currency: result.facts.currency }, 'order loaded');
+      return result;
     },
 
     /** Loads the order's full details from its channel; HTTP-pushed orders arrive complete. */

@@ -2,7 +2,7 @@
 // content), record the ones that cannot be orders, then start each order's workflow through the
 // shared start-once path and tell running orders about payment or cancellation on the channel.
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
-import { addStats, emptyStats, type IngestStats } from '../domain/channels/model';
+import { emptyStats, type IngestStats } from '../domain/channels/model';
 import { workflowIdFor } from '../domain/orders/model';
 import { type OrderStart, startOrderWorkflow } from '../domain/orders/starter';
 import { sha256 } from '../platform/crypto';

@@ -69,6 +69,29 @@ export const configSchema = z.object({
     .min(1)
     .default('order-hub')
     .describe('Task queue of the order workflows and their activities.'),
+  SHIPMENT_TASK_QUEUES: z
+    .string()
+    .default('')
+    .refine(
+      (v) =>
+        v === '' ||
+        /^[A-Za-z0-9_-]+=[A-Za-z0-9_.-]+(,[A-Za-z0-9_-]+=[A-Za-z0-9_.-]+)*$/.test(v.replace(/\s/g, '')),
+      {
+        message: 'expected FULFILLER=queue pairs separated by commas, e.g. 3PL-SG=shipments-3pl-sg',
+      },
+    )
+    .transform((v) =>
+      Object.fromEntries(
+        v
+          .replace(/\s/g, '')
+          .split(',')
+          .filter(Boolean)
+          .map((pair) => pair.split('=') as [string, string]),
+      ),
+    )
+    .describe(
+      'Per-fulfiller task queues for shipment workflows, as FULFILLER=queue pairs separated by commas (e.g. `3PL-SG=shipments-3pl-sg`): a worker started with that TEMPORAL_TASK_QUEUE runs those shipments, near the fulfiller. Unset: shipments run on the order task queue.',
+    ),
   TEMPORAL_DEV_PORT: port.default(7233).describe('gRPC port of the dev server that `npm start` runs.'),
   TEMPORAL_UI_PORT: port.default(8233).describe('Web UI port of the dev server that `npm start` runs.'),
   TEMPORAL_UI_URL: optionalUrl.describe(

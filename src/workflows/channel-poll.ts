@@ -3,13 +3,7 @@
 // the advanced watermark) before the next is fetched; a long pull continues as new to keep history small.
 import { ActivityFailure, continueAsNew, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type {
-  ChannelPollInput,
-  IngestStats,
-  PollPosition,
-  PollStats,
-  RetrySettings,
-} from '../domain/channels/model';
+import type { ChannelPollInput, PollPosition, PollStats, RetrySettings } from '../domain/channels/model';
 
 export type { ChannelPollInput, PollStats };
 

@@ -1,18 +1,14 @@
 // The order workflow's state and steps (order.ts reads them in business order): set up, route,
 // approve, pay, reserve, ship through one child workflow per allocation, complete or cancel.
-
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import {
   ApplicationFailure,
   allHandlersFinished,
   CancellationScope,
-  ChildWorkflowCancellationType,
   condition,
-  isCancellation,
-  ParentClosePolicy,
+  log,
   setHandler,
-  startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -27,23 +23,13 @@ import {
   paymentConfirmedSignal,
   type RouteDecision,
   searchAttributes as SA,
-  SHIPMENT_WORKFLOW_TYPE,
   type ShipmentLine,
-  type ShipmentProgress,
-  type ShipmentState,
-  shipmentHoldSignal,
   shipmentProgressSignal,
-  shipmentWorkflowId,
   stateQuery,
   stockReplenishedSignal,
 } from './definitions';
+import { type Allocation, describeLines, OrderShipments } from './order-shipments';
 import { type OrderPhase, orderStatusOf } from './order-status';
-
-/** One fulfiller's part of the order: what it picks and ships. */
-export interface Allocation {
-  fulfiller: string;
-  lines: ShipmentLine[];
-}
 
 export interface RerouteTarget {
   fulfiller: string;
@@ -60,13 +46,6 @@ export interface OrderRowView {
   paymentStatus?: 'paid';
 }
 
-interface Part {
-  state: ShipmentState;
-  scope: CancellationScope;
-  closed: boolean;
-  signalHold?: (held: boolean) => Promise<void>;
-}
-
 export class OrderRun {
   readonly state: OrderState;
   facts?: OrderFacts;
@@ -80,10 +59,9 @@ export class OrderRun {
   readonly main = new CancellationScope();
   /** Order-level undo steps (the reservation); each shipment carries its own. */
   readonly compensations = new Compensations();
-  private readonly parts = new Map<number, Part>();
-  private shipmentCount = 0;
+  readonly shipments: OrderShipments;
   private written = '';
-  private sa = { status: '', fulfiller: '' };
+  private sa = { status: '', fulfiller: '', slaBreached: false };
 
   constructor(readonly input: OrderWorkflowInput) {
     this.state = {
@@ -116,7 +94,8 @@ export class OrderRun {
       this.replenishments++;
       this.note('stock replenished', p?.skus?.join(', '));
     });
-    setHandler(shipmentProgressSignal, (p) => this.onShipmentProgress(p));
+    this.shipments = new OrderShipments(this.state, (event, detail) => this.note(event, detail));
+    setHandler(shipmentProgressSignal, (p) => this.shipments.onProgress(p));
   }
 
   // ---- state as others see it ----
@@ -175,6 +154,11 @@ export class OrderRun {
    */
   async sync(): Promise<void> {
     if (!this.state.orderId) return;
+    if (this.state.flags.slaBreached && !this.sa.slaBreached) {
+      // A shipment reported its SLA breach: the order turns red in the Temporal UI too.
+      upsertSearchAttributes([{ key: SA.SlaBreached, value: true }]);
+      this.sa.slaBreached = true;
+    }
     const view = this.rowView();
     const key = JSON.stringify(view);
     if (key === this.written) return;
@@ -183,7 +167,7 @@ export class OrderRun {
         { key: SA.OrderStatus, value: view.status },
         ...(view.fulfiller ? [{ key: SA.Fulfiller, value: view.fulfiller }] : []),
       ]);
-      this.sa = { status: view.status, fulfiller: view.fulfiller ?? '' };
+      this.sa = { ...this.sa, status: view.status, fulfiller: view.fulfiller ?? '' };
     }
     await quick.recordOrderStatus(this.orderId(), view);
     this.written = key;
@@ -196,7 +180,10 @@ export class OrderRun {
     for (;;) {
       await this.sync();
       if (done()) return true;
-      const changed = () => done() || JSON.stringify(this.rowView()) !== this.written;
+      const changed = () =>
+        done() ||
+        JSON.stringify(this.rowView()) !== this.written ||
+        this.state.flags.slaBreached !== this.sa.slaBreached;
       if (until === undefined) await condition(changed);
       else if (!(await condition(changed, Math.max(1, until - Date.now())))) return false;
     }
@@ -207,6 +194,7 @@ export class OrderRun {
   async complete(): Promise<void> {
     await this.enter('completed', 'complete');
     this.note('completed');
+    log.info('order completed', { orderId: this.state.orderId });
     await this.sync();
   }
 
@@ -403,99 +391,32 @@ export class OrderRun {
     await this.checkpoint();
     await this.enter('ship', 'ship');
     const route = this.state.route!;
-    await Promise.all(allocations.map((a) => this.startShipment(a, route)));
+    const start = {
+      orderId: this.orderId(),
+      route,
+      slaMinutes: this.slaMinutes,
+      held: this.state.flags.held,
+      reserved: !this.state.flags.bypassStock,
+    };
+    await Promise.all(
+      allocations.map((a) =>
+        this.shipments.start(a, { ...start, ...taskQueueFor(this.policy, a.fulfiller) }),
+      ),
+    );
     await this.wait(() => this.allPartsClosed() || this.pendingReroute !== undefined);
     return this.allPartsClosed() ? 'done' : 'reroute';
   }
 
-  private async startShipment(a: Allocation, route: RouteDecision): Promise<void> {
-    const n = ++this.shipmentCount;
-    const orderId = this.orderId();
-    const workflowId = shipmentWorkflowId(orderId, n);
-    const scope = new CancellationScope();
-    const part: Part = {
-      scope,
-      closed: false,
-      state: {
-        n,
-        workflowId,
-        pickListId: `pl-${orderId}-${n}`,
-        fulfiller: a.fulfiller,
-        status: 'PICKING',
-        lines: a.lines,
-      },
-    };
-    this.parts.set(n, part);
-    this.state.shipments.push(part.state);
-    const child = await scope.run(() =>
-      startChild(SHIPMENT_WORKFLOW_TYPE, {
-        workflowId,
-        args: [
-          {
-            orderId,
-            channel: this.input.channel,
-            externalId: this.input.externalId,
-            n,
-            fulfiller: a.fulfiller,
-            carrier: route.carrier,
-            priority: route.priority,
-            lines: a.lines,
-            slaMinutes: this.slaMinutes,
-            held: this.state.flags.held,
-            reserved: !this.state.flags.bypassStock,
-          },
-        ],
-        cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
-        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-        typedSearchAttributes: [
-          { key: SA.OrderChannel, value: this.input.channel },
-          { key: SA.Fulfiller, value: a.fulfiller },
-        ],
-        staticSummary: `Shipment ${n} of ${this.input.channel}/${this.input.externalId} · ${a.fulfiller} · ${describe(a.lines)}`,
-      }),
-    );
-    part.signalHold = (held) => child.signal(shipmentHoldSignal, { held });
-    child
-      .result()
-      .then((final) => Object.assign(part.state, final))
-      .catch((err) => {
-        if (!isCancellation(err))
-          this.note('shipment failed', `${workflowId}: ${err instanceof Error ? err.message : err}`);
-      })
-      .finally(() => {
-        part.closed = true;
-      });
-  }
-
-  private onShipmentProgress(p: ShipmentProgress): void {
-    const part = p.n === undefined ? undefined : this.parts.get(p.n);
-    if (!part) return;
-    const { event, ...shipment } = p;
-    Object.assign(part.state, shipment);
-    if (event) this.state.timeline.push(event);
-    if (shipment.slaBreached && !this.state.flags.slaBreached) {
-      this.state.flags.slaBreached = true;
-      upsertSearchAttributes([{ key: SA.SlaBreached, value: true }]);
-    }
-  }
-
   allPartsClosed(): boolean {
-    return [...this.parts.values()].every((p) => p.closed);
+    return this.shipments.allClosed();
   }
 
-  /** Tells every open shipment about a hold or its release. */
-  async signalOpenShipments(held: boolean): Promise<void> {
-    const open = [...this.parts.values()].filter((p) => !p.closed);
-    await Promise.all(open.map((p) => p.signalHold?.(held)));
-  }
-
-  /** Cancels the parts that have not shipped (each undoes its pick list and stock); returns their lines. */
+  /** Cancels the parts that have not shipped and waits until each has undone itself; returns their lines. */
   async takeBackOpenParts(): Promise<ShipmentLine[]> {
-    const open = [...this.parts.values()].filter((p) => !p.closed && p.state.status !== 'SHIPPED');
-    for (const p of open) p.scope.cancel();
-    await this.wait(() => open.every((p) => p.closed));
+    const taken = this.shipments.cancelOpen();
+    await this.wait(taken.closed);
     this.state.stockReserved = false;
-    return open.filter((p) => p.state.status !== 'SHIPPED').flatMap((p) => p.state.lines ?? []);
+    return taken.lines();
   }
 
   /** Adopts a supervisor's reroute target as the order's route. */
@@ -518,7 +439,7 @@ export class OrderRun {
   }
 
   shippedParts(): number {
-    return this.state.shipments.filter((s) => s.status === 'SHIPPED').length;
+    return this.shipments.shipped();
   }
 
   /** Moves the order to its next step; the status this gives it is written at once. */
@@ -529,6 +450,10 @@ export class OrderRun {
   }
 }
 
-function describe(lines: ShipmentLine[]): string {
-  return lines.map((l) => `${l.qty}×${l.sku}${l.lot ? `@${l.lot}` : ''}`).join(', ');
+/** A per-fulfiller task queue from the order's policy (SHIPMENT_TASK_QUEUES), when configured. */
+function taskQueueFor(policy: OrderPolicy, fulfiller: string): { taskQueue?: string } {
+  const queue = policy.shipmentTaskQueues?.[fulfiller];
+  return queue ? { taskQueue: queue } : {};
 }
+
+const describe = describeLines;

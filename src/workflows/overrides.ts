@@ -98,7 +98,7 @@ export class OrderOverrides {
       case 'hold':
       case 'release':
         state.flags.held = req.action === 'hold';
-        await run.signalOpenShipments(state.flags.held);
+        await run.shipments.signalHold(state.flags.held);
         break;
       case 'bypass-stock': {
         const first = state.pendingBypassStock;

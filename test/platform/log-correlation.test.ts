@@ -81,15 +81,24 @@ describe('log correlation', () => {
     assert.equal(completion.status, created.status);
     assert.equal(typeof completion.durationMs, 'number');
 
-    // The activities: ours (through deps.log) and the SDK's own (activity `log`), all correlated.
-    const activityLines = lines.filter((l) => l.workflowId === workflowId && l.activityType);
-    for (const msg of ['order normalized', 'pick list pushed', 'Activity completed'])
+    // The activities of the order and of its shipment (a child workflow): ours (through deps.log)
+    // and the SDK's own (activity `log`), all correlated.
+    const ofThisOrder = (l: Line) =>
+      l.workflowId === workflowId || String(l.workflowId).startsWith(`shipment-${orderId}-`);
+    const activityLines = lines.filter((l) => ofThisOrder(l) && l.activityType);
+    for (const msg of ['order loaded', 'pick list pushed', 'Activity completed'])
       assert.ok(
         activityLines.some((l) => l.msg === msg),
         `no activity line "${msg}" for ${workflowId}`,
       );
     const types = new Set(activityLines.map((l) => l.activityType));
-    for (const type of ['fetchOrder', 'normalizeOrder', 'reserveStock', 'pushPickList', 'recordScan'])
+    for (const type of [
+      'loadOrder',
+      'reserveStock',
+      'pushPickList',
+      'recordShipmentScan',
+      'writeBackTracking',
+    ])
       assert.ok(types.has(type), `no line of activity ${type}; only ${[...types].join(', ')}`);
     // "Activity started" is written by the SDK before any interceptor sees the activity's headers.
     const correlated = activityLines.filter((l) => l.msg !== 'Activity started');
@@ -98,7 +107,7 @@ describe('log correlation', () => {
       assert.equal(l.requestId, requestId, `requestId on ${about}`);
       assert.equal(l.orderId, orderId, `orderId on ${about}`);
       assert.equal(l.channel, 'web', `channel on ${about}`);
-      assert.equal(l.workflowId, workflowId);
+      assert.ok(ofThisOrder(l), `workflowId on ${about}`);
     }
 
     // The workflow's own lines (workflow `log`, through the worker's runtime logger); "Workflow
@@ -106,7 +115,7 @@ describe('log correlation', () => {
     const workflowLines = lines.filter(
       (l) =>
         l.workflowId === workflowId &&
-        l.workflowType === 'orderWorkflow' &&
+        l.workflowType === 'order' &&
         !l.activityType &&
         l.msg !== 'Workflow started',
     );

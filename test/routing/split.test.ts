@@ -6,11 +6,14 @@ import { activateRules, singleRouteRules } from '../support/rules';
 import { sampleOrder, startTestSystem, type TestSystem, uid, waitFor } from '../support/system';
 
 let sys: TestSystem;
+/** 3PL-SG's shipments run on a task queue of their own, served by a second worker. */
+const sgQueue = uid('sg-');
 before(async () => {
   sys = await startTestSystem(
-    {},
+    { SHIPMENT_TASK_QUEUES: `3PL-SG=${sgQueue}` },
     { seed: (db) => activateRules(db, singleRouteRules('WH-LA', { split: true })).then(() => undefined) },
   );
+  await sys.startWorker(sgQueue);
 });
 after(async () => {
   await sys?.close();
@@ -46,6 +49,19 @@ describe('split shipments', () => {
     assert.deepEqual(
       parts.map((p) => p.fulfiller),
       ['WH-LA', '3PL-SG'],
+    );
+    // Each part is its own child workflow; 3PL-SG's runs on the fulfiller's configured queue.
+    const children = await Promise.all(
+      parts.map((p) =>
+        sys.api.client.workflow.getHandle(`shipment-${id}-${p.pickListId.split('-').pop()}`).describe(),
+      ),
+    );
+    assert.deepEqual(
+      children.map((c) => [c.type, c.taskQueue, c.parentExecution?.workflowId]),
+      [
+        ['shipment', sys.taskQueue, waiting.workflowId],
+        ['shipment', sgQueue, waiting.workflowId],
+      ],
     );
     const lists = parts.map((p) => sys.wms.pickLists.get(p.pickListId)!);
     assert.deepEqual(

@@ -115,7 +115,8 @@ export interface TestSystem {
   logFile: string;
   /** The admin token `request` sends (created in the database at start, like `npm run token`). */
   adminToken: string;
-  startWorker(): Promise<RunningWorker>;
+  /** The order worker; with `taskQueue`, one more worker on that queue (e.g. a fulfiller's shipments). */
+  startWorker(taskQueue?: string): Promise<RunningWorker>;
   /** As the test admin. */
   request(method: string, p: string, body?: unknown): Promise<TestResponse>;
   /** With the given bearer token, or none (`null`); extra headers win over the defaults. */
@@ -148,6 +149,7 @@ export async function startTestSystem(
   await opts.seed?.(database.db);
   const [wms, smtp] = await Promise.all([startWmsSimulator(), startSmtp()]);
   const taskQueue = uid('tq-');
+  const extraWorkers: RunningWorker[] = [];
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'info',
@@ -191,15 +193,17 @@ export async function startTestSystem(
     taskQueue,
     logFile,
     adminToken,
-    async startWorker() {
+    async startWorker(queue?: string) {
       const w = await startWorker({
         config,
         databaseUrl: database.url,
         temporalAddress: env.temporal,
         log: sysLog,
         workflowBundlePath: opts.workflowBundlePath ?? env.bundle,
+        ...(queue ? { taskQueue: queue } : {}),
       });
-      sys.worker = w;
+      if (queue) extraWorkers.push(w);
+      else sys.worker = w;
       return w;
     },
     request(method, p, body) {
@@ -243,7 +247,7 @@ export async function startTestSystem(
       return { status: res.status, body: parsed, headers: res.headers };
     },
     async close() {
-      await sys.worker?.close();
+      await Promise.all([sys.worker?.close(), ...extraWorkers.map((w) => w.close())]);
       await api.close();
       await Promise.all([wms.close(), smtp.close()]);
       await database.drop();

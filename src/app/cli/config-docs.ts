@@ -22,6 +22,7 @@ const groups: { title: string; variables: string[] }[] = [
       'TEMPORAL_ADDRESS',
       'TEMPORAL_NAMESPACE',
       'TEMPORAL_TASK_QUEUE',
+      'SHIPMENT_TASK_QUEUES',
       'TEMPORAL_DEV_PORT',
       'TEMPORAL_UI_PORT',
       'TEMPORAL_UI_URL',

@@ -147,4 +147,6 @@ export interface OrderPolicy {
    * OVERRIDE_SECOND_APPROVAL_MINOR). Absent in histories recorded before the rule: no second approval.
    */
   bypassStockNeedsSecondApproval?: boolean;
+  /** Fulfiller → task queue of its shipments (SHIPMENT_TASK_QUEUES); others run on the order's queue. */
+  shipmentTaskQueues?: Record<string, string>;
 }

@@ -2,7 +2,11 @@
 // start `order-<channel>-<externalId>`, so a race between them can never make a second workflow.
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
-import { ORDER_WORKFLOW_TYPE, type OrderWorkflowInput, searchAttributes as SA } from '../../workflows/definitions';
+import {
+  ORDER_WORKFLOW_TYPE,
+  type OrderWorkflowInput,
+  searchAttributes as SA,
+} from '../../workflows/definitions';
 import { formatMinor, minorUnitDigits } from '../money';
 import { workflowIdFor } from './model';
 
