@@ -157,11 +157,11 @@ const config = {
       name: 'domain-areas-meet-through-service-or-model',
       severity: 'error',
       comment:
-        'One domain area reaches another only through its service.ts or model.ts, never its store (a row type from a store, import type, is allowed).',
+        'One domain area reaches another only through its service.ts, model.ts or (pure) status.ts, never its store (a row type from a store, import type, is allowed).',
       from: { path: '^src/domain/([^/]+)/' },
       to: {
         path: '^src/domain/[^/]+/',
-        pathNot: ['^src/domain/$1/', '^src/domain/[^/]+/(service|model)\\.ts$'],
+        pathNot: ['^src/domain/$1/', '^src/domain/[^/]+/(service|model|status)\\.ts$'],
         ...RUNTIME,
       },
     },

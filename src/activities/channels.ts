@@ -39,6 +39,7 @@ import {
   takeOverStaleClaim,
 } from '../domain/channels/store';
 import type { Order } from '../domain/orders/model';
+import { findOrderByKey } from '../domain/orders/service';
 import type { OrderRow } from '../domain/orders/store';
 import type { Db } from '../platform/db';
 import { withBatchId } from '../platform/log-context';
@@ -79,9 +80,7 @@ export function createChannelHooks({ db }: ActivityDeps): {
       const connector = connectors[ch.kind];
       return {
         async fetch(input) {
-          const existing = await db('orders')
-            .where({ channel: input.channel, external_id: input.externalId })
-            .first('id');
+          const existing = await findOrderByKey(db, input.channel, input.externalId);
           if (existing) return { complete: true, detail: 'order already stored' };
           const raws = await rawPayloads(db, ch.name, input.externalId);
           if (!raws.length)

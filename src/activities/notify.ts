@@ -1,6 +1,8 @@
 // Notification activities: customer-service and alert e-mails, CS webhook, portal progress, and the
 // tracking write-back for HTTP-pushed orders. Each effect is done once per idempotency key.
 import { formatMinor } from '../domain/money';
+import { claimNotification, markNotificationSent } from '../domain/notify/store';
+import { findOrderRow, orderLines, requireOrderRow, setPortalStage } from '../domain/orders/store';
 import { findShipment } from '../domain/shipments/store';
 import { sendJson } from '../platform/http';
 import type { ChannelWriters } from './channels';
@@ -17,24 +19,15 @@ export function createNotifyActivities(deps: ActivityDeps, channelWriters?: Chan
     meta: { orderId?: string; kind: string; target: string },
     effect: () => Promise<void>,
   ): Promise<'sent' | 'duplicate'> {
-    await db('notifications')
-      .insert({ idempotency_key: key, order_id: meta.orderId ?? null, kind: meta.kind, target: meta.target })
-      .onConflict('idempotency_key')
-      .ignore();
-    const row = await db('notifications').where({ idempotency_key: key }).first('status');
-    if (row?.status === 'sent') return 'duplicate';
-    await db('notifications').where({ idempotency_key: key }).increment('attempts', 1);
+    if (!(await claimNotification(db, { key, ...meta }))) return 'duplicate';
     await effect();
-    await db('notifications')
-      .where({ idempotency_key: key })
-      .update({ status: 'sent', sent_at: db.fn.now() });
+    await markNotificationSent(db, key);
     return 'sent';
   }
 
   async function orderSummary(orderId: string) {
-    const o = await db('orders').where({ id: orderId }).first();
-    const lines = await db('order_lines').where({ order_id: orderId }).orderBy('line_no');
-    return { o, lines };
+    const o = await requireOrderRow(db, orderId);
+    return { o, lines: await orderLines(db, orderId) };
   }
 
   return {
@@ -90,7 +83,7 @@ export function createNotifyActivities(deps: ActivityDeps, channelWriters?: Chan
       to?: string;
     }): Promise<string> {
       const to = alert.to ?? config.ALERT_EMAIL;
-      const o = await db('orders').where({ id: alert.orderId }).first('channel', 'external_id');
+      const o = await findOrderRow(db, alert.orderId);
       return once(alert.key, { orderId: alert.orderId, kind: 'email', target: to }, () =>
         mailer.send({
           to,
@@ -103,7 +96,7 @@ export function createNotifyActivities(deps: ActivityDeps, channelWriters?: Chan
 
     /** The customer portal's progress row (read by GET /portal/:token). */
     async updatePortal(orderId: string, stage: PortalStage): Promise<void> {
-      await db('orders').where({ id: orderId }).update({ portal_stage: stage, updated_at: db.fn.now() });
+      await setPortalStage(db, orderId, stage);
     },
 
     /**
@@ -114,7 +107,7 @@ export function createNotifyActivities(deps: ActivityDeps, channelWriters?: Chan
       orderId: string,
       pickListId?: string,
     ): Promise<{ target: string; result: string }> {
-      const order = await db('orders').where({ id: orderId }).first();
+      const order = await requireOrderRow(db, orderId);
       // One shipment of a split order: its own tracking number and carrier go back, not the latest scan's.
       const part = pickListId ? await findShipment(db, pickListId) : undefined;
       const o = part
@@ -134,14 +127,15 @@ export function createNotifyActivities(deps: ActivityDeps, channelWriters?: Chan
         });
         return { target: writer.target, result: detail || sent };
       }
-      if (!o.callback_url) {
+      const callbackUrl = o.callback_url;
+      if (!callbackUrl) {
         log.info({ orderId, channel: o.channel }, 'no write-back target for this order');
         return { target: 'none', result: 'skipped: no callback configured' };
       }
       const key = `writeback:${orderId}:${o.tracking_number}`;
-      const result = await once(key, { orderId, kind: 'callback', target: o.callback_url }, async () => {
+      const result = await once(key, { orderId, kind: 'callback', target: callbackUrl }, async () => {
         await sendJson({
-          url: o.callback_url,
+          url: callbackUrl,
           idempotencyKey: key,
           alreadyDone: [409],
           body: {
@@ -154,7 +148,7 @@ export function createNotifyActivities(deps: ActivityDeps, channelWriters?: Chan
           },
         });
       });
-      return { target: o.callback_url, result };
+      return { target: callbackUrl, result };
     },
   };
 }

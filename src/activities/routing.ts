@@ -2,8 +2,9 @@
 // decision (version, matched rows, outputs, reason) on it. No match is an exception, not a default.
 import { ApplicationFailure } from '@temporalio/common';
 import { type OrderFacts, prioritySchema } from '../domain/orders/model';
+import { recordRouteTrace } from '../domain/orders/store';
 import { RulesEngine } from '../domain/routing/engine';
-import { activeRuleVersion, routingInput } from '../domain/routing/store';
+import { activeRuleVersion, findActiveFulfiller, routingInput } from '../domain/routing/store';
 import type { RouteDecision } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
 
@@ -24,7 +25,7 @@ const engine = new RulesEngine();
 
 export function createRoutingActivities({ db, config }: ActivityDeps) {
   async function describeFulfiller(code: string): Promise<FulfillerInfo> {
-    const row = await db('fulfillers').where({ code, active: true }).first();
+    const row = await findActiveFulfiller(db, code);
     if (!row)
       throw ApplicationFailure.nonRetryable(`unknown or inactive fulfiller ${code}`, 'UnknownFulfiller');
     const endpoint = row.endpoint ?? config.WMS_URL ?? `http://127.0.0.1:${config.WMS_SIM_PORT}`;
@@ -43,27 +44,19 @@ export function createRoutingActivities({ db, config }: ActivityDeps) {
     /** Evaluates the version active now; a running order keeps its route when rules change later. */
     async routeOrder(facts: OrderFacts): Promise<RouteOutcome> {
       const active = await activeRuleVersion(db);
+      // No match is a decision the workflow acts on (NEEDS_ROUTING); the status is its to write.
       if (!active) {
-        await db('orders')
-          .where({ id: facts.orderId })
-          .update({ status: 'NEEDS_ROUTING', updated_at: db.fn.now() });
         return { matched: false, ruleVersion: null, reason: 'no rule version is published' };
       }
       const input = await routingInput(db, facts);
       const outcome = await engine.evaluate(active.version, active.document, input);
       if (!outcome.matched) {
-        await db('orders')
-          .where({ id: facts.orderId })
-          .update({
-            status: 'NEEDS_ROUTING',
-            route: JSON.stringify({
-              ruleVersion: active.version,
-              matchedRows: [],
-              input,
-              reason: 'no rule matched',
-            }),
-            updated_at: db.fn.now(),
-          });
+        await recordRouteTrace(db, facts.orderId, {
+          ruleVersion: active.version,
+          matchedRows: [],
+          input,
+          reason: 'no rule matched',
+        });
         return {
           matched: false,
           ruleVersion: active.version,
@@ -86,15 +79,7 @@ export function createRoutingActivities({ db, config }: ActivityDeps) {
         matchedRows: outcome.matchedRows,
         split: out.split === true,
       };
-      await db('orders')
-        .where({ id: facts.orderId })
-        .update({
-          route: JSON.stringify({ ...decision, input }),
-          fulfiller_code: decision.fulfiller,
-          carrier: decision.carrier,
-          priority: decision.priority,
-          updated_at: db.fn.now(),
-        });
+      await recordRouteTrace(db, facts.orderId, { ...decision, input }, decision);
       return { matched: true, decision, slaMinutes: fulfiller.slaMinutes };
     },
   };

@@ -1,12 +1,14 @@
 // `npm start`: the whole system on one machine. Embedded PostgreSQL unless DATABASE_URL is set, a
 // Temporal dev server unless TEMPORAL_ADDRESS is set, migrations, the WMS simulator unless WMS_URL
 // is set, then the worker and the API. Ctrl-C stops everything; data stays under DATA_DIR.
+
 import fs from 'node:fs';
 import path from 'node:path';
 import { startEmbeddedPostgres } from '../devkit/embedded-postgres';
 import { startSampleChannels } from '../devkit/samples';
 import { findTemporalCli, startTemporalDevServer } from '../devkit/temporal-cli';
 import { startWmsSimulator } from '../devkit/wms-sim/simulator';
+import { countActiveAdminTokens } from '../domain/access/tokens';
 import { loadConfigOrExit } from '../platform/config';
 import { createDb, migrateLatest } from '../platform/db';
 import { createLogger } from '../platform/logger';
@@ -133,13 +135,7 @@ async function main(): Promise<void> {
     await ensureSearchAttributes(api.client, config.TEMPORAL_NAMESPACE, searchAttributeList, log);
 
     const ui = temporalUi ?? '(external cluster: set TEMPORAL_UI_URL)';
-    const admins = await api
-      .db('api_tokens')
-      .whereNull('revoked_at')
-      .whereRaw("'admin' = any(roles)")
-      .count({ n: '*' })
-      .first();
-    const tokenHint = Number(admins?.n)
+    const tokenHint = (await countActiveAdminTokens(api.db))
       ? []
       : [
           `  API token      none yet: npm run token -- create --role admin${config.DATABASE_URL ? '' : ` (uses ${databaseUrl})`}`,

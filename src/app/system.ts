@@ -22,8 +22,9 @@ import { ensureToken } from '../domain/access/tokens';
 import { createInventoryService } from '../domain/inventory/service';
 import { createOrdersService } from '../domain/orders/service';
 import { createOrderSteering } from '../domain/orders/steering';
+import { openOrdersByStatus } from '../domain/stats/store';
 import type { Config } from '../platform/config';
-import { createDb, type Db } from '../platform/db';
+import { createDb, type Db, pingDb } from '../platform/db';
 import { contextualLogger } from '../platform/log-context';
 import type { Logger } from '../platform/logger';
 import { createMailer } from '../platform/mailer';
@@ -84,12 +85,7 @@ export async function startApi(opts: {
     registers: [metrics.registry],
     async collect() {
       this.reset();
-      const rows = await db('orders')
-        .whereNotIn('status', ['COMPLETED', 'CANCELLED'])
-        .groupBy('status')
-        .select('status')
-        .count('* as n');
-      for (const r of rows) this.set({ status: String(r.status) }, Number(r.n));
+      for (const r of await openOrdersByStatus(db)) this.set({ status: r.status }, r.n);
     },
   });
 
@@ -114,7 +110,7 @@ export async function startApi(opts: {
     consoleUi: consoleUi(),
     routes,
     readiness: [
-      { name: 'database', check: async () => void (await db.raw('select 1')) },
+      { name: 'database', check: () => pingDb(db) },
       {
         name: 'temporal',
         check: async () => {

@@ -3,6 +3,7 @@
 // shared start-once path and tell running orders about payment or cancellation on the channel.
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { emptyStats, type IngestStats } from '../domain/channels/model';
+import { insertIngestErrors, insertRawOrders, rawOrderIdsSeen } from '../domain/channels/store';
 import { workflowIdFor } from '../domain/orders/model';
 import { type OrderStart, startOrderWorkflow } from '../domain/orders/starter';
 import { sha256 } from '../platform/crypto';
@@ -51,32 +52,13 @@ export async function storeIncoming(
     const stats = emptyStats();
     stats.orders = records.length;
     const ids = [...new Set(records.map((r) => r.externalId).filter(Boolean))];
-    const seen = new Set<string>();
-    for (let i = 0; i < ids.length; i += 1000) {
-      const rows = await trx('raw_orders')
-        .where({ channel: ch.name })
-        .whereIn('external_id', ids.slice(i, i + 1000))
-        .distinct('external_id');
-      for (const r of rows) seen.add(r.external_id);
-    }
-    const withId = records.filter((r) => r.externalId);
-    const inserted = new Set<string>();
-    for (let i = 0; i < withId.length; i += 500) {
-      const rows = await trx('raw_orders')
-        .insert(
-          withId.slice(i, i + 500).map((r) => ({
-            channel: ch.name,
-            external_id: r.externalId,
-            source: opts.source,
-            payload: r.payload,
-            content_hash: sha256(r.payload),
-          })),
-        )
-        .onConflict(['channel', 'external_id', 'content_hash'])
-        .ignore()
-        .returning(['external_id', 'content_hash']);
-      for (const r of rows) inserted.add(`${r.external_id} ${r.content_hash}`);
-    }
+    const seen = await rawOrderIdsSeen(trx, ch.name, ids);
+    const inserted = await insertRawOrders(
+      trx,
+      ch.name,
+      opts.source,
+      records.filter((r) => r.externalId),
+    );
     stats.stored = inserted.size;
 
     const errors: Record<string, unknown>[] = [];
@@ -110,7 +92,7 @@ export async function storeIncoming(
       if (start || signal)
         todo.set(r.externalId, { externalId: r.externalId, start, signal, known: preview.known });
     });
-    for (let i = 0; i < errors.length; i += 500) await trx('ingest_errors').insert(errors.slice(i, i + 500));
+    await insertIngestErrors(trx, errors);
     await opts.alsoInTransaction?.(trx);
     return { todo: [...todo.values()], stats };
   });

@@ -3,6 +3,8 @@
 // here with sample orders. Created once, on a system without channels; disable them with PATCH.
 import fs from 'node:fs';
 import path from 'node:path';
+import type { ChannelRow } from '../domain/channels/model';
+import { type ChannelWrite, insertChannelRow, listChannelRows } from '../domain/channels/store';
 import type { Db } from '../platform/db';
 import type { Logger } from '../platform/logger';
 import { startAmazonServer } from './amazon-server';
@@ -38,12 +40,16 @@ export const samplePartnerColumns = {
   lineName: 'Bezeichnung',
 };
 
-function sampleRows(dataDir: string, ports: { shopify: number; amazon: number }) {
+function sampleRows(
+  dataDir: string,
+  ports: { shopify: number; amazon: number },
+): (ChannelWrite & { name: string; kind: ChannelRow['kind'] })[] {
   const retry = { initialIntervalSeconds: 2, maximumAttempts: 5 };
   return [
     {
       name: 'sample-partner',
       kind: 'files',
+      enabled: true,
       poll_every_seconds: 900,
       config: {
         dir: path.join(dataDir, 'drop', 'sample-partner'),
@@ -60,6 +66,7 @@ function sampleRows(dataDir: string, ports: { shopify: number; amazon: number })
     {
       name: 'sample-shopify',
       kind: 'shopify',
+      enabled: true,
       poll_every_seconds: 60,
       config: {
         shopDomain: SAMPLE_SHOP,
@@ -72,6 +79,7 @@ function sampleRows(dataDir: string, ports: { shopify: number; amazon: number })
     {
       name: 'sample-amazon',
       kind: 'amazon',
+      enabled: true,
       poll_every_seconds: 60,
       config: {
         marketplaceIds: ['ATVPDKIKX0DER', 'A1VC38T7YXB528'],
@@ -100,23 +108,16 @@ export async function startSampleChannels(opts: {
   stop(): Promise<void>;
 }> {
   const { db, dataDir, log, ports } = opts;
-  const count = await db('channels').count({ n: '*' }).first();
-  if (Number(count?.n) === 0) {
+  if ((await listChannelRows(db)).length === 0) {
     const rows = sampleRows(dataDir, ports);
-    for (const r of rows)
-      await db('channels')
-        .insert({ ...r, config: JSON.stringify(r.config), credentials: JSON.stringify(r.credentials) })
-        .onConflict('name')
-        .ignore();
+    for (const r of rows) await insertChannelRow(db, r);
     const drop = path.join(dataDir, 'drop', 'sample-partner');
     fs.mkdirSync(drop, { recursive: true });
     const sample = path.join(__dirname, 'sample-partner.csv');
     if (fs.existsSync(sample)) fs.copyFileSync(sample, path.join(drop, 'sample-partner.csv'));
     log.info({ channels: rows.map((r) => r.name), drop }, 'sample channels created');
   }
-  const names = new Set(
-    (await db('channels').whereIn('name', ['sample-shopify', 'sample-amazon'])).map((r) => r.name),
-  );
+  const names = new Set((await listChannelRows(db)).map((r) => r.name));
   const running: Closable[] = [];
   try {
     if (names.has('sample-shopify')) {

@@ -56,3 +56,8 @@ export async function migrateLatest(db: Db): Promise<string[]> {
 export async function migrateRollbackAll(db: Db): Promise<void> {
   await db.migrate.rollback(migrationConfig(), true);
 }
+
+/** Readiness: the database answers a trivial query. */
+export async function pingDb(db: Db): Promise<void> {
+  await db.raw('select 1');
+}

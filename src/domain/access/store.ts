@@ -65,3 +65,13 @@ export async function markTokenRevoked(trx: Tx, id: string): Promise<TokenRow> {
     .returning('*')) as TokenRow[];
   return row!;
 }
+
+/** How many unrevoked tokens carry the admin role (npm start hints at `npm run token` when none). */
+export async function countActiveAdminTokens(db: Db): Promise<number> {
+  const row = await db('api_tokens')
+    .whereNull('revoked_at')
+    .whereRaw("'admin' = any(roles)")
+    .count({ n: '*' })
+    .first();
+  return Number(row?.n ?? 0);
+}

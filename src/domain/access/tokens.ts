@@ -253,3 +253,5 @@ export async function revokeToken(db: Db, ref: string, by: TokenChangeBy): Promi
     return v;
   });
 }
+
+export { countActiveAdminTokens } from './store';

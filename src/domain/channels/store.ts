@@ -328,3 +328,48 @@ export async function recordUnreadableFile(
     .onConflict(['channel', 'content_hash'])
     .ignore();
 }
+
+/** Which of these external ids the channel has sent before (any payload). */
+export async function rawOrderIdsSeen(db: Db | Tx, channel: string, ids: string[]): Promise<Set<string>> {
+  const seen = new Set<string>();
+  for (let i = 0; i < ids.length; i += 1000) {
+    const rows = await db('raw_orders')
+      .where({ channel })
+      .whereIn('external_id', ids.slice(i, i + 1000))
+      .distinct('external_id');
+    for (const r of rows) seen.add(r.external_id);
+  }
+  return seen;
+}
+
+/** Stores each payload verbatim once per content; returns `${externalId} ${contentHash}` of the new ones. */
+export async function insertRawOrders(
+  db: Db | Tx,
+  channel: string,
+  source: string,
+  records: { externalId: string; payload: string }[],
+): Promise<Set<string>> {
+  const inserted = new Set<string>();
+  for (let i = 0; i < records.length; i += 500) {
+    const rows = await db('raw_orders')
+      .insert(
+        records.slice(i, i + 500).map((r) => ({
+          channel,
+          external_id: r.externalId,
+          source,
+          payload: r.payload,
+          content_hash: sha256(r.payload),
+        })),
+      )
+      .onConflict(['channel', 'external_id', 'content_hash'])
+      .ignore()
+      .returning(['external_id', 'content_hash']);
+    for (const r of rows) inserted.add(`${r.external_id} ${r.content_hash}`);
+  }
+  return inserted;
+}
+
+/** Bad rows of one batch, in chunks. */
+export async function insertIngestErrors(db: Db | Tx, rows: Record<string, unknown>[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 500) await db('ingest_errors').insert(rows.slice(i, i + 500));
+}

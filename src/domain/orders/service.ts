@@ -19,7 +19,7 @@ import {
 } from './store';
 
 /** Stores a normalized order once under (channel, external id), without starting it: for other areas. */
-export { storeOrder } from './store';
+export { findOrderByKey, storeOrder } from './store';
 
 export interface OrdersServiceDeps {
   db: Db;

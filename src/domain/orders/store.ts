@@ -241,8 +241,13 @@ export async function writeOrderStatus(
       status: w.status,
       updated_at: trx.fn.now(),
       ...(w.fulfiller ? { fulfiller_code: w.fulfiller } : {}),
+      // Merged into the stored route: the routing activity's trace (rule input, matched rows) stays.
       ...(w.route
-        ? { route: JSON.stringify(w.route), carrier: w.route.carrier, priority: w.route.priority }
+        ? {
+            route: trx.raw("coalesce(route, '{}'::jsonb) || ?::jsonb", [JSON.stringify(w.route)]),
+            carrier: w.route.carrier,
+            priority: w.route.priority,
+          }
         : {}),
       ...(w.paymentStatus ? { payment_status: w.paymentStatus } : {}),
       ...(w.status === 'SHIPPED' || (w.status === 'COMPLETED' && !before.shipped_at)
@@ -352,4 +357,30 @@ export async function recordOrderDecision(
     }
     await writeAudit(trx, entry);
   });
+}
+
+/**
+ * The routing trace on the order (rule version, matched rows, the engine's input and outputs): what
+ * explains its route. Never the status: that is the order workflow's to write.
+ */
+export async function recordRouteTrace(
+  db: Db,
+  orderId: string,
+  trace: Record<string, unknown>,
+  decision?: { fulfiller: string; carrier: string; priority: string },
+): Promise<void> {
+  await db('orders')
+    .where({ id: orderId })
+    .update({
+      route: JSON.stringify(trace),
+      ...(decision
+        ? { fulfiller_code: decision.fulfiller, carrier: decision.carrier, priority: decision.priority }
+        : {}),
+      updated_at: db.fn.now(),
+    });
+}
+
+/** The customer portal's progress stage (read by GET /portal/:token). */
+export async function setPortalStage(db: Db, orderId: string, stage: string): Promise<void> {
+  await db('orders').where({ id: orderId }).update({ portal_stage: stage, updated_at: db.fn.now() });
 }

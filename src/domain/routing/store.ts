@@ -141,3 +141,16 @@ export async function routingInput(db: Db, facts: OrderFacts): Promise<RoutingIn
     perishable,
   };
 }
+
+export interface FulfillerRow {
+  code: string;
+  name: string;
+  sla_minutes: number | null;
+  endpoint: string | null;
+  default_carrier: string | null;
+}
+
+/** An active fulfiller by code, or undefined. */
+export async function findActiveFulfiller(db: Db, code: string): Promise<FulfillerRow | undefined> {
+  return (await db('fulfillers').where({ code, active: true }).first()) as FulfillerRow | undefined;
+}

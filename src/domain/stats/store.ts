@@ -1,6 +1,7 @@
 // The dashboard's numbers, read straight from the order and ingest tables: counts by status and channel,
 // order-to-ship percentiles, open ingest errors and the SLA-red list.
 import type { Db } from '../../platform/db';
+import { FINAL_STATUSES } from '../orders/status';
 
 // Orders past the scan are no longer SLA-red, whatever their flag says.
 const PAST_SCAN = ['COMPLETED', 'CANCELLED', 'SHIPPED'];
@@ -67,4 +68,14 @@ export async function dashboardNumbers(db: Db) {
       }),
     ),
   };
+}
+
+/** Open orders by status, for the scrape-time gauge. */
+export async function openOrdersByStatus(db: Db): Promise<{ status: string; n: number }[]> {
+  const rows = await db('orders')
+    .whereNotIn('status', FINAL_STATUSES as string[])
+    .groupBy('status')
+    .select('status')
+    .count('* as n');
+  return rows.map((r) => ({ status: String(r.status), n: Number(r.n) }));
 }
