@@ -195,7 +195,7 @@ export function orderRoutes(orders: OrdersService, steering: OrderSteering): Rou
           : order.fulfiller_code;
         assertOrderScope(principal, { ...order, fulfiller_code: fulfiller });
         const scan = { ...body, scannedBy: body.scannedBy ?? actor, actor, role, requestId };
-        return { body: await steering.confirmScan(params.id, scan) };
+        return { body: await steering.confirmScan(order, scan) };
       },
     }),
     route({
@@ -206,8 +206,9 @@ export function orderRoutes(orders: OrdersService, steering: OrderSteering): Rou
       params: idParams,
       body: overrideBody,
       async handler({ params, body, requestId, actor, role, principal }) {
-        assertOrderScope(principal, await orders.requireOrder(params.id));
-        const result = await steering.override(params.id, {
+        const order = await orders.requireOrder(params.id);
+        assertOrderScope(principal, order);
+        const result = await steering.override(order, {
           action: body.action,
           reason: body.reason,
           actor,
@@ -227,7 +228,8 @@ export function orderRoutes(orders: OrdersService, steering: OrderSteering): Rou
       params: idParams,
       body: approvalBody,
       async handler({ params, body, requestId, actor, principal }) {
-        assertOrderScope(principal, await orders.requireOrder(params.id));
+        const order = await orders.requireOrder(params.id);
+        assertOrderScope(principal, order);
         // Admins may decide either way; everyone else only in the approval role their token holds.
         const held = (['legal', 'risk'] as const).filter((r) => hasRole(principal, r, 'admin'));
         const role = body.role ?? (held.length === 1 ? held[0] : undefined);
@@ -239,7 +241,7 @@ export function orderRoutes(orders: OrdersService, steering: OrderSteering): Rou
         const request = { role, decision: body.decision, actor, requestId };
         return {
           body: {
-            approvals: await steering.approve(params.id, {
+            approvals: await steering.approve(order, {
               ...request,
               ...(body.comment ? { comment: body.comment } : {}),
             }),
@@ -255,10 +257,11 @@ export function orderRoutes(orders: OrdersService, steering: OrderSteering): Rou
       params: idParams,
       body: z.object({ reference: z.string().max(200).optional() }),
       async handler({ params, body, actor, role, requestId, principal }) {
-        assertOrderScope(principal, await orders.requireOrder(params.id));
+        const order = await orders.requireOrder(params.id);
+        assertOrderScope(principal, order);
         return {
           status: 202,
-          body: await steering.confirmPayment(params.id, body.reference, { actor, role, requestId }),
+          body: await steering.confirmPayment(order, body.reference, { actor, role, requestId }),
         };
       },
     }),

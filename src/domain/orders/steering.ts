@@ -63,6 +63,10 @@ export function createOrderSteering({ db, client }: OrderSteeringDeps) {
     }
   }
 
+  /** The route has usually read the row for its scope check already: it is not read twice. */
+  const rowOf = (order: OrderRow | string) =>
+    typeof order === 'string' ? requireOrderRow(db, order) : order;
+
   return {
     /** The order and fulfiller of a pick list (the shipment scan route's scope check). */
     shipment: (pickListId: string) => requireShipment(db, pickListId),
@@ -78,14 +82,14 @@ export function createOrderSteering({ db, client }: OrderSteeringDeps) {
      * The scan goes to its shipment's workflow: the named pick list, or the order's only open one.
      * Answers with the shipment and what the order's status becomes.
      */
-    async confirmScan(ref: string, scan: ScanRequest) {
-      const row = await requireOrderRow(db, ref);
-      const order = client.workflow.getHandle(row.workflow_id);
-      const state = await steer(row, () => order.query(stateQuery));
+    async confirmScan(order: OrderRow | string, scan: ScanRequest) {
+      const row = await rowOf(order);
+      const handle = client.workflow.getHandle(row.workflow_id);
+      const state = await steer(row, () => handle.query(stateQuery));
       const target = scanTarget(state, scan.pickListId);
       // v1 orders keep their shipments inside the order workflow: the order takes the scan itself.
       if (!target.workflowId)
-        return steer(row, () => order.executeUpdate(confirmScanUpdate, { args: [scan] }));
+        return steer(row, () => handle.executeUpdate(confirmScanUpdate, { args: [scan] }));
       const result = await steer(row, () =>
         client.workflow
           .getHandle(target.workflowId!)
@@ -100,27 +104,27 @@ export function createOrderSteering({ db, client }: OrderSteeringDeps) {
     },
 
     /** Answers early, by the same rules the workflow's validator applies, before sending the Update. */
-    async override(ref: string, req: OverrideRequest) {
-      const row = await requireOrderRow(db, ref);
-      const order = client.workflow.getHandle(row.workflow_id);
-      const rejection = overrideRejection(req, await steer(row, () => order.query(stateQuery)));
+    async override(order: OrderRow | string, req: OverrideRequest) {
+      const row = await rowOf(order);
+      const handle = client.workflow.getHandle(row.workflow_id);
+      const rejection = overrideRejection(req, await steer(row, () => handle.query(stateQuery)));
       if (rejection) throw new NotPossibleNow(rejection);
-      return steer(row, () => order.executeUpdate(overrideUpdate, { args: [req] }));
+      return steer(row, () => handle.executeUpdate(overrideUpdate, { args: [req] }));
     },
 
-    async approve(ref: string, req: ApprovalRequest) {
-      const row = await requireOrderRow(db, ref);
+    async approve(order: OrderRow | string, req: ApprovalRequest) {
+      const row = await rowOf(order);
       return steer(row, () =>
         client.workflow.getHandle(row.workflow_id).executeUpdate(approveUpdate, { args: [req] }),
       );
     },
 
     async confirmPayment(
-      ref: string,
+      order: OrderRow | string,
       reference?: string,
       by: { actor: string; role: string; requestId?: string } = { actor: 'api', role: 'ops' },
     ) {
-      const row = await requireOrderRow(db, ref);
+      const row = await rowOf(order);
       await steer(row, () =>
         client.workflow
           .getHandle(row.workflow_id)
