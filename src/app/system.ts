@@ -22,6 +22,7 @@ import { ensureToken } from '../domain/access/tokens';
 import { createInventoryService } from '../domain/inventory/service';
 import { createOrdersService } from '../domain/orders/service';
 import { createOrderSteering } from '../domain/orders/steering';
+import { createShipmentsService } from '../domain/shipments/service';
 import { openOrdersByStatus } from '../domain/stats/store';
 import type { Config } from '../platform/config';
 import { createDb, type Db, pingDb } from '../platform/db';
@@ -92,7 +93,7 @@ export async function startApi(opts: {
   const steering = createOrderSteering({ db, client });
   const routes = [
     ...orderRoutes(orders, steering),
-    ...shipmentRoutes(steering),
+    ...shipmentRoutes(steering, createShipmentsService({ db })),
     // A restock wakes the orders on hold for that SKU.
     ...inventoryRoutes(createInventoryService({ db, restocked: (sku) => orders.wakeOrdersWaitingFor(sku) })),
     ...portalRoutes(orders),

@@ -137,3 +137,67 @@ export async function recordShipmentScan(
     return { pushedAt: shipment?.pushed_at ?? null };
   });
 }
+
+export type ShipmentStatus = ShipmentRow['status'];
+
+export interface ShipmentListFilter {
+  status: ShipmentStatus;
+  /** One site, exactly. */
+  fulfiller?: string;
+  /** Scope of the caller's token: only these sites, only these channels' orders. */
+  fulfillers?: string[];
+  channels?: string[];
+  limit: number;
+}
+
+/** A shipment row with the order facts a packer needs to find the parcel. */
+export interface ShipmentListRow {
+  pick_list_id: string;
+  fulfiller_code: string;
+  status: ShipmentStatus;
+  carrier: string | null;
+  tracking_number: string | null;
+  /** What the pick list asked for (jsonb, as pushed). */
+  lines: { sku: string; qty: number; lot?: string }[];
+  pushed_at: Date | null;
+  shipped_at: Date | null;
+  order_id: string;
+  workflow_id: string;
+  external_id: string;
+  channel: string;
+  ordered_at: Date;
+  customer_name: string | null;
+  sla_breached: boolean;
+}
+
+/**
+ * Shipments by status, oldest first: the parcel waiting longest is the one nearest its SLA, and a
+ * limit cuts off the newest, never the most urgent. Pending rows (not pushed yet) sort by creation.
+ */
+export async function listShipmentRows(db: Db, filter: ShipmentListFilter): Promise<ShipmentListRow[]> {
+  const q = db('shipments as s')
+    .join('orders as o', 'o.id', 's.order_id')
+    .where('s.status', filter.status)
+    .orderByRaw('coalesce(s.pushed_at, s.created_at) asc, s.pick_list_id asc')
+    .limit(filter.limit);
+  if (filter.fulfiller) q.where('s.fulfiller_code', filter.fulfiller);
+  if (filter.fulfillers) q.whereIn('s.fulfiller_code', filter.fulfillers);
+  if (filter.channels) q.whereIn('o.channel', filter.channels);
+  return q.select(
+    's.pick_list_id',
+    's.fulfiller_code',
+    's.status',
+    's.carrier',
+    's.tracking_number',
+    's.lines',
+    's.pushed_at',
+    's.shipped_at',
+    's.order_id',
+    'o.workflow_id',
+    'o.external_id',
+    'o.channel',
+    'o.ordered_at',
+    db.raw("o.customer->>'name' as customer_name"),
+    'o.sla_breached',
+  );
+}
