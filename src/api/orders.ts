@@ -175,9 +175,10 @@ export function orderRoutes(orders: OrdersService, steering: OrderSteering): Rou
       roles: everyone,
       params: idParams,
       async handler({ params, principal }) {
-        assertOrderScope(principal, await orders.requireOrder(params.id));
-        const { row, lines, workflow } = await orders.getOrder(params.id);
-        return { body: { ...orderView(row, lines), workflow } };
+        const order = await orders.requireOrder(params.id);
+        assertOrderScope(principal, order);
+        const { row, lines, workflow, fulfillers } = await orders.getOrder(order);
+        return { body: { ...orderView(row, lines), fulfillers, workflow } };
       },
     }),
     route({

@@ -50,6 +50,8 @@ describe('split shipments', () => {
       parts.map((p) => p.fulfiller),
       ['WH-LA', '3PL-SG'],
     );
+    // The order names every part's fulfiller, not only the routed one.
+    assert.deepEqual(waiting.fulfillers, ['WH-LA', '3PL-SG']);
     // Each part is its own child workflow; 3PL-SG's runs on the fulfiller's configured queue.
     const children = await Promise.all(
       parts.map((p) =>

@@ -101,16 +101,25 @@ export function createOrdersService({ db, client, taskQueue, metrics }: OrdersSe
       return results;
     },
 
-    async getOrder(ref: string) {
-      const row = await requireOrder(ref);
-      const lines = await orderLines(db, row.id);
-      let workflow: OrderState | null = null;
-      try {
-        workflow = await client.workflow.getHandle(row.workflow_id).query(stateQuery);
-      } catch {
-        workflow = null; // not started yet, or the cluster is unreachable: the row still answers
-      }
-      return { row, lines, workflow };
+    /** The order (by ref, or the row the caller read already), its lines and its workflow's state. */
+    async getOrder(order: OrderRow | string) {
+      const row = typeof order === 'string' ? await requireOrder(order) : order;
+      const [lines, workflow] = await Promise.all([
+        orderLines(db, row.id),
+        client.workflow
+          .getHandle(row.workflow_id)
+          .query(stateQuery)
+          // Not started yet, or the cluster is unreachable: the row still answers.
+          .catch((): OrderState | null => null),
+      ]);
+      // Every part's fulfiller: a split order ships from several (the row keeps the first).
+      const live = (workflow?.shipments ?? []).filter((s) => s.status !== 'CANCELLED' && s.fulfiller);
+      const fulfillers = live.length
+        ? [...new Set(live.map((s) => s.fulfiller!))]
+        : row.fulfiller_code
+          ? [row.fulfiller_code]
+          : [];
+      return { row, lines, workflow, fulfillers };
     },
 
     /** Orders newest first, filtered, keyset-paged by (created_at, id). */
