@@ -34,6 +34,7 @@ export const shipmentListingSchema = z.object({
   orderedAt: z.string(),
   customerName: z.string().nullable(),
   slaBreached: z.boolean().meta({ description: "The order's SLA flag" }),
+  parts: z.number().int().meta({ description: 'How many parts the order ships in (more than 1: split)' }),
 });
 
 export function shipmentRoutes(steering: OrderSteering, shipments: ShipmentsService): RouteDef[] {

@@ -29,6 +29,7 @@ interface Listing {
   lines: { sku: string; qty: number }[];
   pushedAt: string | null;
   slaBreached: boolean;
+  parts: number;
 }
 
 async function stock(sku: string, fulfiller: string, delta: number) {
@@ -79,6 +80,7 @@ describe('GET /api/shipments', () => {
       assert.equal(s.customerName, 'Ada Lovelace');
       assert.ok(s.pushedAt, 'a pushed part has its push time');
       assert.equal(s.slaBreached, false);
+      assert.equal(s.parts, 2);
     }
 
     const la = await sys.tokenFor('warehouse', { fulfillers: ['WH-LA'] });

@@ -1,5 +1,6 @@
 // The console in a real headless Chromium: sign-in, the warehouse page at 360 px with a keyboard-wedge
-// scan that completes the order's workflow, and the customer portal showing the tracking number.
+// scan that completes the order's workflow, a split order's parts scanned at their own sites, and the
+// customer portal showing the tracking number.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
@@ -97,6 +98,114 @@ describe('console: sign-in, warehouse page and customer portal', () => {
     assert.equal(done.trackingNumber, '1Z999AA10123456784');
     assert.equal(done.carrier, 'UPS');
     await page.context().close();
+  });
+
+  it("a split order's second site lists its part after the first site scanned its own, and scanning it completes the order", async () => {
+    // The default rules send US lighting to WH-LA and allow a split: 1 at WH-LA, 2 from 3PL-SG.
+    const sku = uid('SPLIT-LAMP-');
+    for (const [fulfiller, delta] of [
+      ['WH-LA', 1],
+      ['3PL-SG', 5],
+    ] as const) {
+      const r = await sys.request('POST', '/api/inventory/adjustments', {
+        sku,
+        fulfiller,
+        delta,
+        category: 'lighting',
+        reason: 'split browser test stock',
+      });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+    }
+    const input = sampleOrder({
+      lines: [{ sku, name: 'Floor lamp', category: 'lighting', qty: 3, unitPriceMinor: 4900 }],
+    });
+    const created = await sys.request('POST', '/api/orders', input);
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const id = created.body.id as string;
+    const waiting = await waitFor(async () => {
+      const o = (await sys.request('GET', `/api/orders/${id}`)).body;
+      return o.workflow?.status === 'AWAITING_SCAN' && o.workflow.shipments.length === 2 ? o : undefined;
+    }, 'two parts awaiting their scan');
+    const [laPart, sgPart] = waiting.workflow.shipments as { pickListId: string; fulfiller: string }[];
+    assert.deepEqual([laPart?.fulfiller, sgPart?.fulfiller], ['WH-LA', '3PL-SG']);
+    const parcel = `[data-order="${input.externalId}"]`;
+
+    // WH-LA scans its part from its own page: the button is that part's, not the whole order.
+    const la = await signedInPage(
+      browser,
+      sys.api.url,
+      await sys.tokenFor('warehouse', { fulfillers: ['WH-LA'] }),
+      { width: 360, height: 740 },
+      '/warehouse',
+    );
+    await la.locator(parcel).click();
+    assert.equal(await la.locator(parcel).getAttribute('data-pick-list'), laPart!.pickListId);
+    await la.getByTestId('scan-pick-list').getByText(laPart!.pickListId).waitFor();
+    await la.keyboard.type('TRK-LA-20001');
+    await la.keyboard.press('Enter');
+    await la.getByRole('status').waitFor();
+    await la.locator(parcel).waitFor({ state: 'detached' });
+    await la.context().close();
+    await waitFor(
+      async () => (await sys.request('GET', `/api/orders/${id}`)).body.status === 'PARTIALLY_SHIPPED',
+      'the order partly shipped',
+    );
+
+    // The order page shows both parts: one shipped with its tracking number, one still waiting.
+    const orderPage = await signedInPage(
+      browser,
+      sys.api.url,
+      await sys.tokenFor('supervisor'),
+      undefined,
+      `/orders/${id}`,
+    );
+    const rows = orderPage.getByTestId('shipments').locator('tr[data-pick-list]');
+    await rows.first().waitFor();
+    assert.equal(await rows.count(), 2);
+    assert.match((await rows.nth(0).textContent()) ?? '', /WH-LA.*SHIPPED.*TRK-LA-20001/);
+    assert.match((await rows.nth(1).textContent()) ?? '', /3PL-SG.*AWAITING_SCAN/);
+    await screenshot(orderPage, 'order-split-shipments');
+    await orderPage.context().close();
+
+    // 3PL-SG's page lists its part (the order is PARTIALLY_SHIPPED, no longer AWAITING_SCAN).
+    const sg = await signedInPage(
+      browser,
+      sys.api.url,
+      await sys.tokenFor('warehouse', { fulfillers: ['3PL-SG'] }),
+      { width: 360, height: 740 },
+      '/warehouse',
+    );
+    await sg.locator(parcel).waitFor();
+    assert.match((await sg.locator(parcel).textContent()) ?? '', /Part 2 of 2/);
+    const width = await sg.evaluate<number>('document.documentElement.scrollWidth');
+    assert.ok(width <= 360, `the page fits 360 px (scrollWidth ${width})`);
+    await screenshot(sg, 'warehouse-360-split-part');
+    // The parcel label carries the order number: the wedge picks 3PL-SG's part by it.
+    await sg.keyboard.type(input.externalId);
+    await sg.keyboard.press('Enter');
+    await sg.getByTestId('scan-pick-list').getByText(sgPart!.pickListId).waitFor();
+    await sg.fill('input[name=carrier]', 'NinjaVan');
+    await sg.fill('input[name=tracking]', 'TRK-SG-20002');
+    await screenshot(sg, 'warehouse-360-split-scan');
+    await sg.getByRole('button', { name: 'Confirm shipment' }).click();
+    await sg.getByRole('status').getByText('TRK-SG-20002').waitFor();
+    await sg.locator(parcel).waitFor({ state: 'detached' });
+    await sg.context().close();
+
+    const done = await waitFor(async () => {
+      const o = (await sys.request('GET', `/api/orders/${id}`)).body;
+      return o.status === 'COMPLETED' ? o : undefined;
+    }, 'the order to complete');
+    assert.deepEqual(
+      (done.workflow.shipments as { status: string; trackingNumber: string }[]).map((p) => [
+        p.status,
+        p.trackingNumber,
+      ]),
+      [
+        ['SHIPPED', 'TRK-LA-20001'],
+        ['SHIPPED', 'TRK-SG-20002'],
+      ],
+    );
   });
 
   it('the customer portal fits 360 px and shows the tracking number and carrier, nothing else of the customer', async () => {

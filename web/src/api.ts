@@ -78,9 +78,44 @@ export interface OrderView {
       matchedRows?: string[];
     };
     timeline: { at: string; event: string; detail?: string }[];
+    /** Every part of the order: one unless the route allowed a split across fulfillers. */
+    shipments?: ShipmentState[];
     approvals?: { role: string; decision: string; actor: string; comment?: string; at: string }[];
   } | null;
 }
+
+/** One part of an order as its workflow reports it (GET /api/orders/:id → workflow.shipments). */
+export interface ShipmentState {
+  pickListId: string;
+  fulfiller?: string;
+  status?: string;
+  trackingNumber?: string;
+  carrier?: string;
+  slaBreached?: boolean;
+  lines?: { sku: string; qty: number; lot?: string }[];
+}
+
+/** One parcel to ship, as GET /api/shipments lists it. */
+export interface ShipmentListing {
+  pickListId: string;
+  fulfiller: string;
+  status: string;
+  carrier: string | null;
+  trackingNumber: string | null;
+  lines: { sku: string; qty: number; lot?: string }[];
+  pushedAt: string | null;
+  orderId: string;
+  workflowId: string;
+  externalId: string;
+  channel: string;
+  orderedAt: string;
+  customerName: string | null;
+  slaBreached: boolean;
+  parts: number;
+}
+
+/** The part number a pick list id ends with (`pl-<orderId>-<n>`). */
+export const partNumber = (pickListId: string) => /-(\d+)$/.exec(pickListId)?.[1] ?? '';
 
 export const hasRole = (me: Me | null, ...roles: string[]) =>
   Boolean(me?.roles.some((r) => roles.includes(r)));

@@ -36,6 +36,7 @@ export function createShipmentsService({ db }: { db: Db }) {
         customerName: r.customer_name,
         // The order's flag: a split order's per-part SLA lives in its shipment workflow's state.
         slaBreached: r.sla_breached,
+        parts: r.parts,
       }));
     },
   };

@@ -168,6 +168,8 @@ export interface ShipmentListRow {
   ordered_at: Date;
   customer_name: string | null;
   sla_breached: boolean;
+  /** How many parts the order ships in (its shipments not cancelled): more than one for a split order. */
+  parts: number;
 }
 
 /**
@@ -199,5 +201,8 @@ export async function listShipmentRows(db: Db, filter: ShipmentListFilter): Prom
     'o.ordered_at',
     db.raw("o.customer->>'name' as customer_name"),
     'o.sla_breached',
+    db.raw(
+      "(select count(*)::int from shipments x where x.order_id = s.order_id and x.status <> 'cancelled') as parts",
+    ),
   );
 }

@@ -103,6 +103,12 @@ export const en = {
   noOpenOrders: 'Nothing waiting to ship',
   unknownBarcode: 'No open order with this barcode',
   slaBreached: 'SLA breached',
+  partOf: 'Part {n} of {m}',
+  pickList: 'Pick list',
+  morePartsHere: 'More parts of this order wait here; scan them one by one',
+  // order page: the order's parts
+  shipmentsTitle: 'Shipments',
+  noShipments: 'No shipment yet',
   // rules
   rulesTitle: 'Routing rules',
   versions: 'Versions',

@@ -1,8 +1,8 @@
-// One order: lines, route and matched rule, the workflow's timeline, audit entries, a link to the
-// workflow in Temporal UI, (for supervisors only) hold/release with a reason and a confirmation, and
-// (for legal and risk, while the order waits for them) approve/reject, likewise.
+// One order: lines, route and matched rule, its shipments (parts), the workflow's timeline, audit
+// entries, a link to the workflow in Temporal UI, (for supervisors only) hold/release with a reason
+// and a confirmation, and (for legal and risk, while the order waits for them) approve/reject, likewise.
 import { useCallback, useEffect, useState } from 'react';
-import { api, hasRole, type Me, type OrderView } from '../api';
+import { api, hasRole, type Me, type OrderView, type ShipmentState } from '../api';
 import { useT } from '../i18n';
 import { localTime, money } from '../time';
 
@@ -115,6 +115,48 @@ function Approvals({ me, order, onDecided }: { me: Me; order: OrderView; onDecid
   );
 }
 
+/** Each part of the order (one unless it was split across fulfillers): where it ships from and how far it got. */
+function Shipments({ parts }: { parts: ShipmentState[] }) {
+  const t = useT();
+  return (
+    <div className="card">
+      <h2>{t.shipmentsTitle}</h2>
+      {parts.length === 0 ? (
+        <p className="muted">{t.noShipments}</p>
+      ) : (
+        <table className="shipments" data-testid="shipments">
+          <thead>
+            <tr>
+              <th>{t.pickList}</th>
+              <th>{t.colFulfiller}</th>
+              <th>{t.colStatus}</th>
+              <th>
+                {t.carrier} · {t.tracking}
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {parts.map((p) => (
+              <tr key={p.pickListId} data-pick-list={p.pickListId}>
+                <td className={`wrap ${p.slaBreached ? 'red' : ''}`}>{p.pickListId}</td>
+                <td>{p.fulfiller ?? '–'}</td>
+                <td>
+                  {p.status ?? '–'}
+                  {p.slaBreached && <span className="error"> · {t.slaBreached}</span>}
+                </td>
+                <td className="wrap">
+                  {p.carrier ?? '–'}
+                  {p.trackingNumber ? ` · ${p.trackingNumber}` : ''}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}
+
 export function OrderPage({ me, id }: { me: Me; id: string }) {
   const t = useT();
   const [order, setOrder] = useState<OrderView | null>(null);
@@ -168,6 +210,10 @@ export function OrderPage({ me, id }: { me: Me; id: string }) {
 
   if (!order) return error ? <p className="error">{error}</p> : <p>{t.loading}</p>;
   const wf = order.workflow;
+  const parts = wf?.shipments ?? [];
+  const split = parts.length > 1;
+  // Where the order actually ships from: every live part's site (the route names only the first).
+  const sites = [...new Set(parts.filter((p) => p.status !== 'CANCELLED').map((p) => p.fulfiller ?? '–'))];
   const temporalLink = `${me.temporalUi}/namespaces/${encodeURIComponent(me.temporalNamespace)}/workflows/${encodeURIComponent(order.workflowId)}`;
   return (
     <section className="order">
@@ -180,7 +226,8 @@ export function OrderPage({ me, id }: { me: Me; id: string }) {
       <p>
         {order.channel} · {order.customer.name} · {money(order.totalMinor, order.currency)} ·{' '}
         {localTime(order.orderedAt)}
-        {order.trackingNumber ? ` · ${t.tracking} ${order.trackingNumber} (${order.carrier})` : ''}
+        {/* A split order's row holds only the latest part's tracking number: its parts list shows each. */}
+        {order.trackingNumber && !split ? ` · ${t.tracking} ${order.trackingNumber} (${order.carrier})` : ''}
       </p>
       <p>
         <a href={temporalLink} target="_blank" rel="noreferrer" data-testid="temporal-link">
@@ -230,7 +277,9 @@ export function OrderPage({ me, id }: { me: Me; id: string }) {
           {wf?.route ? (
             <dl>
               <dt>{t.colFulfiller}</dt>
-              <dd data-testid="route-fulfiller">{wf.route.fulfiller}</dd>
+              <dd data-testid="route-fulfiller">
+                {sites.length > 1 ? sites.join(' + ') : wf.route.fulfiller}
+              </dd>
               <dt>{t.carrier}</dt>
               <dd>{wf.route.carrier}</dd>
               <dt>{t.matchedRule}</dt>
@@ -255,6 +304,7 @@ export function OrderPage({ me, id }: { me: Me; id: string }) {
           </ul>
         </div>
       </div>
+      <Shipments parts={parts} />
       <div className="card">
         <h2>{t.timeline}</h2>
         <ol className="timeline" data-testid="timeline">

@@ -1,18 +1,25 @@
-// Mobile-first warehouse page: the site's parcels waiting for their scan, SLA-red and oldest first;
-// a keyboard-wedge scanner types into the focused field and ends with Enter.
+// Mobile-first warehouse page: the site's parcels (pick lists) waiting for their scan, SLA-red and
+// oldest first — a split order's part shows up at its own site; a keyboard-wedge scanner types into
+// the focused field and ends with Enter.
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
-import { api, type Me, type OrderView } from '../api';
+import { api, type Me, partNumber, type ShipmentListing } from '../api';
 import { CameraScanner } from '../CameraScanner';
 import { useT } from '../i18n';
 import { localTime } from '../time';
 
-const byUrgency = (a: OrderView, b: OrderView) =>
-  Number(b.slaBreached) - Number(a.slaBreached) || a.orderedAt.localeCompare(b.orderedAt);
+const byUrgency = (a: ShipmentListing, b: ShipmentListing) =>
+  Number(b.slaBreached) - Number(a.slaBreached) ||
+  a.orderedAt.localeCompare(b.orderedAt) ||
+  a.pickListId.localeCompare(b.pickListId);
+
+const summary = (s: ShipmentListing) => s.lines.map((l) => `${l.qty} × ${l.sku}`).join(', ');
 
 export function Warehouse({ me }: { me: Me }) {
   const t = useT();
-  const [orders, setOrders] = useState<OrderView[] | null>(null);
-  const [selected, setSelected] = useState<OrderView | null>(null);
+  const [parcels, setParcels] = useState<ShipmentListing[] | null>(null);
+  const [selected, setSelected] = useState<ShipmentListing | null>(null);
+  /** Other open parts of the selected order at this site (scanned one by one). */
+  const [siblings, setSiblings] = useState(0);
   const [barcode, setBarcode] = useState('');
   const [tracking, setTracking] = useState('');
   const [carrier, setCarrier] = useState('');
@@ -23,8 +30,9 @@ export function Warehouse({ me }: { me: Me }) {
   const trackingRef = useRef<HTMLInputElement>(null);
 
   const load = useCallback(async () => {
-    const res = await api<{ orders: OrderView[] }>('GET', '/api/orders?status=AWAITING_SCAN&limit=200');
-    setOrders(res.orders.sort(byUrgency));
+    // The token's scope limits the list to its own sites; an unscoped token sees every site's.
+    const res = await api<{ shipments: ShipmentListing[] }>('GET', '/api/shipments?status=pushed&limit=200');
+    setParcels(res.shipments.sort(byUrgency));
   }, []);
 
   useEffect(() => {
@@ -34,9 +42,10 @@ export function Warehouse({ me }: { me: Me }) {
     return () => clearInterval(timer);
   }, [load]);
 
-  const choose = (o: OrderView) => {
-    setSelected(o);
-    setCarrier(o.carrier ?? '');
+  const choose = (s: ShipmentListing, others = 0) => {
+    setSelected(s);
+    setSiblings(others);
+    setCarrier(s.carrier ?? '');
     setTracking('');
     setError('');
   };
@@ -46,10 +55,14 @@ export function Warehouse({ me }: { me: Me }) {
     if (selected) trackingRef.current?.focus();
   }, [selected]);
 
+  // A label carries the pick list id or the order's id, workflow id or number; an order with several
+  // open parts here takes the most urgent first, and the form says more are waiting.
   const pickByCode = (raw: string) => {
     const code = raw.trim();
-    const hit = orders?.find((o) => [o.id, o.workflowId, o.externalId].includes(code));
-    if (hit) choose(hit);
+    const exact = parcels?.find((s) => s.pickListId === code);
+    const ofOrder = parcels?.filter((s) => [s.orderId, s.workflowId, s.externalId].includes(code)) ?? [];
+    const hit = exact ?? ofOrder[0];
+    if (hit) choose(hit, exact ? 0 : ofOrder.length - 1);
     else setError(t.unknownBarcode);
   };
   const onBarcode = (e: FormEvent) => {
@@ -68,7 +81,7 @@ export function Warehouse({ me }: { me: Me }) {
     e.preventDefault();
     if (!selected) return;
     try {
-      await api('POST', `/api/orders/${encodeURIComponent(selected.id)}/scan`, {
+      await api('POST', `/api/shipments/${encodeURIComponent(selected.pickListId)}/scan`, {
         trackingNumber: tracking.trim(),
         carrier: carrier.trim(),
       });
@@ -81,6 +94,9 @@ export function Warehouse({ me }: { me: Me }) {
       setError(err instanceof Error ? err.message : String(err));
     }
   };
+
+  const partLabel = (s: ShipmentListing) =>
+    s.parts > 1 ? t.partOf.replace('{n}', partNumber(s.pickListId)).replace('{m}', String(s.parts)) : '';
 
   return (
     <section className="warehouse">
@@ -110,8 +126,17 @@ export function Warehouse({ me }: { me: Me }) {
       {selected && (
         <form className="scan card" onSubmit={confirm} data-testid="scan-form">
           <p>
-            <strong>{selected.externalId}</strong> · {selected.customer.name}
+            <strong>{selected.externalId}</strong> · {selected.customerName}
+            {partLabel(selected) && <span className="nowrap"> · {partLabel(selected)}</span>}
           </p>
+          <p className="muted wrap" data-testid="scan-pick-list">
+            {t.pickList} {selected.pickListId} · {selected.fulfiller} · {summary(selected)}
+          </p>
+          {siblings > 0 && (
+            <p className="muted" data-testid="more-parts">
+              {t.morePartsHere}: {siblings}
+            </p>
+          )}
           <label>
             {t.scanTracking}
             <input
@@ -147,24 +172,29 @@ export function Warehouse({ me }: { me: Me }) {
           {error}
         </p>
       )}
-      {orders === null ? (
+      {parcels === null ? (
         <p>{t.loading}</p>
-      ) : orders.length === 0 ? (
+      ) : parcels.length === 0 ? (
         <p data-testid="no-open-orders">{t.noOpenOrders}</p>
       ) : (
         <ul className="picklist" data-testid="pick-list">
-          {orders.map((o) => (
-            <li key={o.id}>
+          {parcels.map((s) => (
+            <li key={s.pickListId}>
               <button
                 type="button"
-                className={`big pick ${o.slaBreached ? 'red' : ''}`}
-                data-order={o.externalId}
-                onClick={() => choose(o)}
+                className={`big pick ${s.slaBreached ? 'red' : ''}`}
+                data-order={s.externalId}
+                data-pick-list={s.pickListId}
+                onClick={() => choose(s)}
               >
-                <span>{o.externalId}</span>
+                <span>
+                  {s.externalId}
+                  {s.parts > 1 && <em className="part nowrap"> · {partLabel(s)}</em>}
+                </span>
                 <small>
-                  {localTime(o.orderedAt)} · {o.lines?.length ?? ''} {o.customer.name}
-                  {o.slaBreached ? ` · ${t.slaBreached}` : ''}
+                  {localTime(s.orderedAt)} · {summary(s)} · {s.customerName}
+                  {me.fulfillers.length === 1 ? '' : ` · ${s.fulfiller}`}
+                  {s.slaBreached ? ` · ${t.slaBreached}` : ''}
                 </small>
               </button>
             </li>
