@@ -223,6 +223,65 @@ describe('split shipments', () => {
     );
   });
 
+  it('reroutes the unshipped part of a partly shipped order: it is cancelled at its fulfiller and shipped from the new one', async () => {
+    const sku = uid('SPLIT-');
+    await stock(sku, 'WH-LA', 1);
+    await stock(sku, '3PL-SG', 5);
+    await stock(sku, 'FACTORY-CN', 5);
+    const id = (
+      await sys.request('POST', '/api/orders', sampleOrder({ lines: [{ sku, qty: 3, unitPriceMinor: 700 }] }))
+    ).body.id as string;
+    const waiting = await waitFor(async () => {
+      const o = (await sys.request('GET', `/api/orders/${id}`)).body;
+      return o.workflow?.status === 'AWAITING_SCAN' && o.workflow.shipments.length === 2 ? o : undefined;
+    }, 'two shipments awaiting scan');
+    const [la, sg] = waiting.workflow.shipments as { pickListId: string }[];
+    const first = await sys.request('POST', `/api/shipments/${la!.pickListId}/scan`, {
+      trackingNumber: 'TRK-LA-0200',
+      carrier: 'UPS',
+    });
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    const reroute = await sys.request('POST', `/api/orders/${id}/overrides`, {
+      action: 'reroute',
+      fulfiller: 'FACTORY-CN',
+      reason: 'the 3PL is closed for a holiday',
+    });
+    assert.equal(reroute.status, 200, JSON.stringify(reroute.body));
+    const moved = await waitFor(async () => {
+      const o = (await sys.request('GET', `/api/orders/${id}`)).body;
+      const open = o.workflow?.shipments?.find(
+        (s: { fulfiller: string; status: string }) =>
+          s.fulfiller === 'FACTORY-CN' && s.status === 'AWAITING_SCAN',
+      );
+      return open ? { o, open } : undefined;
+    }, 'the unshipped part awaiting its scan at FACTORY-CN');
+    assert.equal(moved.o.workflow.status, 'PARTIALLY_SHIPPED');
+    assert.deepEqual(
+      sys.wms.pickLists.get(moved.open.pickListId)?.lines.map((l: { qty: number }) => l.qty),
+      [2],
+    );
+    assert.equal(sys.wms.pickLists.get(sg!.pickListId)?.status, 'cancelled');
+    const last = await sys.request('POST', `/api/shipments/${moved.open.pickListId}/scan`, {
+      trackingNumber: 'TRK-CN-0201',
+      carrier: 'SF',
+    });
+    assert.equal(last.status, 200, JSON.stringify(last.body));
+    assert.equal(last.body.status, 'SHIPPED');
+    await waitFor(
+      async () => (await sys.request('GET', `/api/orders/${id}`)).body.status === 'COMPLETED',
+      'completed',
+    );
+    const inv = await sys.db('inventory').where({ sku }).orderBy('fulfiller_code');
+    assert.deepEqual(
+      inv.map((i) => [i.fulfiller_code, i.on_hand, i.reserved]),
+      [
+        ['3PL-SG', 5, 0],
+        ['FACTORY-CN', 3, 0],
+        ['WH-LA', 0, 0],
+      ],
+    );
+  });
+
   it('a failing undo does not stop the others: the fulfiller refuses the cancel, the stock is still released, the failure is on the timeline and alerted', async () => {
     const sku = uid('UNDO-');
     await stock(sku, 'WH-LA', 2);
