@@ -35,6 +35,7 @@ export const shipmentListingSchema = z.object({
   customerName: z.string().nullable(),
   slaBreached: z.boolean().meta({ description: "The order's SLA flag" }),
   parts: z.number().int().meta({ description: 'How many parts the order ships in (more than 1: split)' }),
+  part: z.number().int().meta({ description: 'Which of those parts this is (1-based, by pick list number)' }),
 });
 
 export function shipmentRoutes(steering: OrderSteering, shipments: ShipmentsService): RouteDef[] {

@@ -30,6 +30,7 @@ interface Listing {
   pushedAt: string | null;
   slaBreached: boolean;
   parts: number;
+  part: number;
 }
 
 async function stock(sku: string, fulfiller: string, delta: number) {
@@ -81,6 +82,7 @@ describe('GET /api/shipments', () => {
       assert.ok(s.pushedAt, 'a pushed part has its push time');
       assert.equal(s.slaBreached, false);
       assert.equal(s.parts, 2);
+      assert.equal(s.part, s.fulfiller === 'WH-LA' ? 1 : 2);
     }
 
     const la = await sys.tokenFor('warehouse', { fulfillers: ['WH-LA'] });

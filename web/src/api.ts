@@ -112,10 +112,8 @@ export interface ShipmentListing {
   customerName: string | null;
   slaBreached: boolean;
   parts: number;
+  part: number;
 }
-
-/** The part number a pick list id ends with (`pl-<orderId>-<n>`). */
-export const partNumber = (pickListId: string) => /-(\d+)$/.exec(pickListId)?.[1] ?? '';
 
 export const hasRole = (me: Me | null, ...roles: string[]) =>
   Boolean(me?.roles.some((r) => roles.includes(r)));

@@ -37,6 +37,7 @@ export function createShipmentsService({ db }: { db: Db }) {
         // The order's flag: a split order's per-part SLA lives in its shipment workflow's state.
         slaBreached: r.sla_breached,
         parts: r.parts,
+        part: r.part,
       }));
     },
   };

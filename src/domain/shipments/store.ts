@@ -170,7 +170,12 @@ export interface ShipmentListRow {
   sla_breached: boolean;
   /** How many parts the order ships in (its shipments not cancelled): more than one for a split order. */
   parts: number;
+  /** This shipment's place among them (by pick list number): a rerouted part follows the ones left. */
+  part: number;
 }
+
+/** The n of a pick list id `pl-<orderId>-<n>` (the shipment workflow's number), 0 for another shape. */
+const partNo = (alias: string) => `coalesce(substring(${alias}.pick_list_id from '-(\\d+)$')::int, 0)`;
 
 /**
  * Shipments by status, oldest first: the parcel waiting longest is the one nearest its SLA, and a
@@ -203,6 +208,10 @@ export async function listShipmentRows(db: Db, filter: ShipmentListFilter): Prom
     'o.sla_breached',
     db.raw(
       "(select count(*)::int from shipments x where x.order_id = s.order_id and x.status <> 'cancelled') as parts",
+    ),
+    db.raw(
+      `(select count(*)::int from shipments x where x.order_id = s.order_id and x.status <> 'cancelled'
+         and (${partNo('x')}, x.pick_list_id) <= (${partNo('s')}, s.pick_list_id)) as part`,
     ),
   );
 }

@@ -2,7 +2,7 @@
 // oldest first — a split order's part shows up at its own site; a keyboard-wedge scanner types into
 // the focused field and ends with Enter.
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
-import { api, type Me, partNumber, type ShipmentListing } from '../api';
+import { api, type Me, type ShipmentListing } from '../api';
 import { CameraScanner } from '../CameraScanner';
 import { useT } from '../i18n';
 import { localTime } from '../time';
@@ -96,7 +96,7 @@ export function Warehouse({ me }: { me: Me }) {
   };
 
   const partLabel = (s: ShipmentListing) =>
-    s.parts > 1 ? t.partOf.replace('{n}', partNumber(s.pickListId)).replace('{m}', String(s.parts)) : '';
+    s.parts > 1 ? t.partOf.replace('{n}', String(s.part)).replace('{m}', String(s.parts)) : '';
 
   return (
     <section className="warehouse">
