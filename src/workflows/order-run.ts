@@ -1,7 +1,6 @@
 // The order workflow's state and steps (order.ts reads them in business order): set up, route,
 // approve, pay, reserve, ship through one child workflow per allocation, complete or cancel.
 import type { Duration } from '@temporalio/common';
-import { msToNumber } from '@temporalio/common/lib/time';
 import {
   ApplicationFailure,
   allHandlersFinished,
@@ -29,21 +28,14 @@ import {
   stockReplenishedSignal,
 } from './definitions';
 import { type Allocation, describeLines, OrderShipments } from './order-shipments';
-import { type OrderPhase, orderStatusOf } from './order-status';
+import { initialOrderState, type OrderPhase, orderStatusOf } from './order-state';
+import { type OrderRowView, StatusWriter } from './status-writer';
 
 export interface RerouteTarget {
   fulfiller: string;
   carrier: string;
   slaMinutes: number;
   by: string;
-}
-
-/** What the status writer puts on the order row (and, for status and fulfiller, the search attributes). */
-export interface OrderRowView {
-  status: OrderStatus;
-  fulfiller?: string;
-  route?: RouteDecision;
-  paymentStatus?: 'paid';
 }
 
 export class OrderRun {
@@ -60,31 +52,17 @@ export class OrderRun {
   /** Order-level undo steps (the reservation); each shipment carries its own. */
   readonly compensations = new Compensations();
   readonly shipments: OrderShipments;
-  private written = '';
-  private sa = { status: '', fulfiller: '', slaBreached: false };
+  private readonly writer = new StatusWriter({
+    orderId: () => this.state.orderId,
+    view: () => this.rowView(),
+    slaBreached: () => this.state.flags.slaBreached,
+    written: (status) => {
+      this.state.status = status;
+    },
+  });
 
   constructor(readonly input: OrderWorkflowInput) {
-    this.state = {
-      workflowId: workflowInfo().workflowId,
-      channel: input.channel,
-      externalId: input.externalId,
-      step: 'set up',
-      status: 'RECEIVED',
-      flags: {
-        held: false,
-        slaBreached: false,
-        bypassStock: false,
-        expedited: false,
-        fulfillerUnreachable: false,
-        cancelRequested: false,
-      },
-      approvals: [],
-      waitingForSkus: [],
-      shipments: [],
-      stockReserved: false,
-      timeline: [],
-      ...(input.orderId ? { orderId: input.orderId } : {}),
-    };
+    this.state = initialOrderState(input, workflowInfo().workflowId);
     setHandler(stateQuery, () => this.view());
     setHandler(paymentConfirmedSignal, (p) => {
       if (!this.paid) this.note('payment confirmed', p?.reference);
@@ -145,49 +123,10 @@ export class OrderRun {
     };
   }
 
-  // ---- the one status writer ----
+  // ---- the one status writer (status-writer.ts) ----
 
-  /**
-   * Writes the derived view (status, route, payment) to the search attributes and, by one local
-   * activity, the row, when it changed. Called only from the workflow's main line (every step and
-   * every wait), never from a handler or a second coroutine: local activities then replay in order.
-   */
-  async sync(): Promise<void> {
-    if (!this.state.orderId) return;
-    if (this.state.flags.slaBreached && !this.sa.slaBreached) {
-      // A shipment reported its SLA breach: the order turns red in the Temporal UI too.
-      upsertSearchAttributes([{ key: SA.SlaBreached, value: true }]);
-      this.sa.slaBreached = true;
-    }
-    const view = this.rowView();
-    const key = JSON.stringify(view);
-    if (key === this.written) return;
-    if (view.status !== this.sa.status || (view.fulfiller ?? '') !== this.sa.fulfiller) {
-      upsertSearchAttributes([
-        { key: SA.OrderStatus, value: view.status },
-        ...(view.fulfiller ? [{ key: SA.Fulfiller, value: view.fulfiller }] : []),
-      ]);
-      this.sa = { ...this.sa, status: view.status, fulfiller: view.fulfiller ?? '' };
-    }
-    await quick.recordOrderStatus(this.orderId(), view);
-    this.written = key;
-    this.state.status = view.status;
-  }
-
-  /** Waits until `done` holds (or `timeout` passes: false), writing every status change meanwhile. */
-  async wait(done: () => boolean, timeout?: Duration): Promise<boolean> {
-    const until = timeout === undefined ? undefined : Date.now() + msToNumber(timeout);
-    for (;;) {
-      await this.sync();
-      if (done()) return true;
-      const changed = () =>
-        done() ||
-        JSON.stringify(this.rowView()) !== this.written ||
-        this.state.flags.slaBreached !== this.sa.slaBreached;
-      if (until === undefined) await condition(changed);
-      else if (!(await condition(changed, Math.max(1, until - Date.now())))) return false;
-    }
-  }
+  readonly sync = () => this.writer.sync();
+  readonly wait = (done: () => boolean, timeout?: Duration) => this.writer.wait(done, timeout);
 
   // ---- the end ----
 

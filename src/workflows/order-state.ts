@@ -1,7 +1,32 @@
-// The order's status, derived from where its workflow stands and from its shipments: never set by
-// hand, so the workflow state, the search attribute and the row (one writer) always agree.
+// The order's state at its start, and its status, derived from where its workflow stands and from
+// its shipments: never set by hand, so the workflow state, the search attribute and the row (one
+// writer) always agree.
 import type { OrderStatus } from '../domain/orders/status';
-import type { ShipmentState } from './definitions';
+import type { OrderState, OrderWorkflowInput, ShipmentState } from './definitions';
+
+export function initialOrderState(input: OrderWorkflowInput, workflowId: string): OrderState {
+  return {
+    workflowId,
+    channel: input.channel,
+    externalId: input.externalId,
+    step: 'set up',
+    status: 'RECEIVED',
+    flags: {
+      held: false,
+      slaBreached: false,
+      bypassStock: false,
+      expedited: false,
+      fulfillerUnreachable: false,
+      cancelRequested: false,
+    },
+    approvals: [],
+    waitingForSkus: [],
+    shipments: [],
+    stockReserved: false,
+    timeline: [],
+    ...(input.orderId ? { orderId: input.orderId } : {}),
+  };
+}
 
 /** The step the order workflow is in; `ship` takes its status from the shipments. */
 export type OrderPhase =
