@@ -75,6 +75,30 @@ describe('ops console', () => {
     await page.context().close();
   });
 
+  it("money is shown in each currency's own minor units: ¥4,150 (JPY has none), $51.98, KWD 1.250", async () => {
+    const jpy = await createOrder({
+      currency: 'JPY',
+      lines: [{ sku: 'LAMP-01', name: 'Desk lamp', category: 'lighting', qty: 1, unitPriceMinor: 4150 }],
+      shippingMinor: 0,
+    });
+    const usd = await createOrder({ shippingMinor: 0 });
+    const kwd = await createOrder({
+      currency: 'KWD',
+      lines: [{ sku: 'LAMP-01', name: 'Desk lamp', category: 'lighting', qty: 1, unitPriceMinor: 1250 }],
+      shippingMinor: 0,
+    });
+    const page = await signedInPage(browser, sys.api.url, await sys.tokenFor('cs'));
+    for (const [id, text] of [
+      [jpy, '¥4,150'],
+      [usd, '$51.98'],
+      [kwd, 'KWD 1.250'],
+    ] as const) {
+      await page.goto(`${sys.api.url}/orders/${id}`);
+      await page.getByText(text, { exact: false }).first().waitFor({ timeout: 10_000 });
+    }
+    await page.close();
+  });
+
   it('a supervisor holds and releases an order from its page; a cs token sees no override buttons', async () => {
     const id = await createOrder();
     await waitWorkflowStatus(id, 'AWAITING_SCAN');

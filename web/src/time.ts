@@ -1,4 +1,4 @@
-// Times arrive in UTC and are shown in the viewer's own zone.
+// Times arrive in UTC and are shown in the viewer's own zone; money arrives in minor units.
 import { DateTime } from 'luxon';
 
 export const localTime = (iso: string | null | undefined) =>
@@ -11,5 +11,9 @@ export function duration(seconds: number | null | undefined): string {
   return `${(seconds / 3600).toFixed(1)} h`;
 }
 
-export const money = (minor: number, currency: string) =>
-  new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(minor / 100);
+/** Minor units → the currency's own amount: JPY has no minor unit, USD two, KWD three (ICU knows). */
+export function money(minor: number, currency: string): string {
+  const format = new Intl.NumberFormat(undefined, { style: 'currency', currency });
+  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
+  return format.format(minor / 10 ** digits);
+}
