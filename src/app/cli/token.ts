@@ -52,7 +52,7 @@ async function main(): Promise<void> {
       `DATABASE_URL is unset: using npm start's embedded database on port ${config.EMBEDDED_PG_PORT}\n`,
     );
   const db = createDb(url, { poolMax: 1 });
-  const by = { actor: `cli:${os.userInfo().username}`, role: 'admin' };
+  const by = { actor: `cli:${whoRuns()}`, role: 'admin' };
   try {
     if (command === 'create') {
       const wanted = (values.role ?? []).flatMap((r) => r.split(','));
@@ -110,3 +110,14 @@ async function main(): Promise<void> {
 }
 
 void main();
+
+/** Who runs the CLI, for the audit log: $USER, else the passwd entry (absent in some containers), else the uid. */
+function whoRuns(): string {
+  if (process.env.USER) return process.env.USER;
+  if (process.env.LOGNAME) return process.env.LOGNAME;
+  try {
+    return os.userInfo().username;
+  } catch {
+    return `uid-${process.getuid?.() ?? 'unknown'}`;
+  }
+}
