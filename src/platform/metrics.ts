@@ -19,6 +19,12 @@ export function createMetrics() {
       labelNames: ['channel', 'outcome'],
       registers: [registry],
     }),
+    ordersHealed: new client.Counter({
+      name: 'orderhub_orders_healed_total',
+      help: 'Orders stored but not started that the sweeper started (a crash or outage between store and start), by channel',
+      labelNames: ['channel'],
+      registers: [registry],
+    }),
     stageDuration: new client.Histogram({
       name: 'orderhub_order_stage_duration_seconds',
       help: 'Time an order spent to reach a stage: received_to_picklist, picklist_to_scan, order_to_ship',

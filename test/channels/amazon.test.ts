@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { resetAmazonClientState } from '../../src/channels/amazon/client';
 import { type AmazonOrderSpec, type AmazonServer, startAmazonServer } from '../../src/devkit/amazon-server';
+import { workflowIdFor } from '../../src/domain/orders/model';
 import { startTestSystem, type TestSystem, uid } from '../support/system';
 import {
   createChannel,
@@ -187,7 +188,7 @@ describe('Amazon SP-API channel', () => {
     const s = spec({ items: [{ sku, qty: 1, price: '19.99' }] });
     amazon.addOrder(s);
     await runPoll(sys, name);
-    const workflowId = `order-${name}-${s.id}`;
+    const workflowId = workflowIdFor(name, String(s.id));
     await waitForStatus(sys, workflowId, 'AWAITING_SCAN');
     await scan(sys, workflowId, '1ZAMAZON00001', 'UPS');
     await waitForStatus(sys, workflowId, 'COMPLETED');

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import type { Knex } from 'knex';
+import { workflowIdFor } from '../../src/domain/orders/model';
 import { env, startTestSystem, type TestSystem, uid } from '../support/system';
 import {
   createChannel,
@@ -14,6 +15,7 @@ import {
   waitForOrders,
   waitForStatus,
 } from './helpers';
+
 import { flakyProxy, type MariaDb, startMariaDb } from './mariadb';
 
 let sys: TestSystem | undefined;
@@ -246,7 +248,7 @@ describe('MySQL channel', () => {
       credentials: { password: maria!.password },
     });
     await runPoll(sys!, name);
-    const workflowId = `order-${name}-WB-1`;
+    const workflowId = workflowIdFor(name, 'WB-1');
     await waitForStatus(sys!, workflowId, 'AWAITING_SCAN');
     await scan(sys!, workflowId, 'NV123456789SG', 'NinjaVan');
     await waitForStatus(sys!, workflowId, 'COMPLETED');

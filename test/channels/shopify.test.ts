@@ -10,6 +10,8 @@ import {
   startShopifyServer,
   webhookOrder,
 } from '../../src/devkit/shopify-server';
+import { workflowIdFor } from '../../src/domain/orders/model';
+
 import { startTestSystem, type TestSystem, uid, waitFor } from '../support/system';
 import {
   createChannel,
@@ -113,7 +115,7 @@ describe('Shopify channel', () => {
     assert.equal(jpy.total_minor, 4100);
     const usd = rows.find((r) => r.external_id === String(specs[0]!.id))!;
     assert.equal(usd.total_minor, 2 * 2599 + 500 + 416);
-    assert.equal(usd.workflow_id, `order-${name}-${specs[0]!.id}`);
+    assert.equal(usd.workflow_id, workflowIdFor(name, String(specs[0]!.id)));
     assert.equal(usd.ordered_at.toISOString(), '2026-11-20T08:00:00.000Z');
 
     const raws = await sys.db('raw_orders').where({ channel: name });
@@ -194,7 +196,7 @@ describe('Shopify channel', () => {
     fixed.lineItems.nodes[0].sku = 'BOX-1';
     const retried = await sys.request('POST', `/api/ingest-errors/${e.id}/retry`, { payload: fixed });
     assert.equal(retried.status, 200, JSON.stringify(retried.body));
-    assert.equal(retried.body.workflowId, `order-${name}-${bad.id}`);
+    assert.equal(retried.body.workflowId, workflowIdFor(name, String(bad.id)));
     await waitForOrders(sys, name, 4);
     const resolved = await sys.request('GET', `/api/ingest-errors?channel=${name}&status=resolved`);
     assert.equal(resolved.body.errors[0].resolvedOrderId, retried.body.orderId);
@@ -208,7 +210,7 @@ describe('Shopify channel', () => {
     const ok = await postWebhook(shop, body, { 'x-shopify-webhook-id': id });
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
     assert.equal(ok.body.status, 'accepted');
-    assert.equal(ok.body.workflowId, `order-${name}-${s.id}`);
+    assert.equal(ok.body.workflowId, workflowIdFor(name, String(s.id)));
     const [row] = await waitForOrders(sys, name, 1);
     assert.equal(row.ordered_at.toISOString(), '2026-11-20T08:00:00.000Z', '16:00+08:00 is 08:00 UTC');
     assert.equal(row.ordered_at_offset, '+08:00');
@@ -259,7 +261,7 @@ describe('Shopify channel', () => {
       2,
       'both payloads kept verbatim',
     );
-    const workflowId = `order-${name}-${s.id}`;
+    const workflowId = workflowIdFor(name, String(s.id));
     const runs = await waitFor(async () => {
       const found = [];
       for await (const w of sys.api.client.workflow.list({ query: `WorkflowId = '${workflowId}'` }))
@@ -275,7 +277,7 @@ describe('Shopify channel', () => {
     await stockEverywhere(sys, [s.lines[0]!.sku as string]);
     shop.addOrder(s);
     await runPoll(sys, name);
-    const workflowId = `order-${name}-${s.id}`;
+    const workflowId = workflowIdFor(name, String(s.id));
     await waitForStatus(sys, workflowId, 'AWAITING_PAYMENT');
     shop.addOrder({ ...s, financial: 'PAID', updatedAt: '2026-11-22T09:00:00Z' });
     const stats = await runPoll(sys, name);
@@ -289,7 +291,7 @@ describe('Shopify channel', () => {
     const s = spec({ lines: [{ sku: uid('NOSTOCK-'), qty: 1, price: '10.00' }] });
     shop.addOrder(s);
     await runPoll(sys, name);
-    const workflowId = `order-${name}-${s.id}`;
+    const workflowId = workflowIdFor(name, String(s.id));
     await waitForStatus(sys, workflowId, 'ON_HOLD_STOCK');
     shop.addOrder({ ...s, cancelledAt: '2026-11-22T10:00:00Z', updatedAt: '2026-11-22T10:00:00Z' });
     const stats = await runPoll(sys, name);
@@ -324,7 +326,7 @@ describe('Shopify channel', () => {
     });
     shop.addOrder(s);
     await runPoll(sys, name);
-    const workflowId = `order-${name}-${s.id}`;
+    const workflowId = workflowIdFor(name, String(s.id));
     await waitForStatus(sys, workflowId, 'AWAITING_SCAN');
     await scan(sys, workflowId, '1ZSHOPIFY0001');
     const done = await waitForStatus(sys, workflowId, 'COMPLETED');

@@ -114,7 +114,7 @@ describe('ops console', () => {
     await waitWorkflowStatus(id, 'ON_HOLD');
     await page.getByTestId('audit').getByText('customer asked to wait').first().waitFor();
     const temporalLink = await page.getByTestId('temporal-link').getAttribute('href');
-    assert.match(temporalLink ?? '', /\/workflows\/order-web-/);
+    assert.match(temporalLink ?? '', /\/workflows\/order%3Aweb%3A/);
     await screenshot(page, 'order-on-hold');
 
     await page.getByTestId('override-release').click();
@@ -175,7 +175,7 @@ describe('ops console', () => {
     await page.getByTestId('ingest-errors').getByText(`Retried #${ingest.id}`).waitFor();
     const row = await sys.db('ingest_errors').where({ id: ingest.id }).first();
     assert.ok(row.resolved_at, 'the ingest error is resolved');
-    const order = await sys.request('GET', `/api/orders/order-web-${good.externalId}`);
+    const order = await sys.request('GET', `/api/orders/order:web:${good.externalId}`);
     assert.equal(order.status, 200, JSON.stringify(order.body));
     await page.context().close();
   });

@@ -15,7 +15,17 @@ const groups: { title: string; variables: string[] }[] = [
     title: 'Server and logs',
     variables: ['NODE_ENV', 'HOST', 'PORT', 'PUBLIC_URL', 'DATA_DIR', 'LOG_LEVEL', 'LOG_PRETTY'],
   },
-  { title: 'PostgreSQL', variables: ['DATABASE_URL', 'EMBEDDED_PG_PORT', 'MIGRATE_ON_START', 'DB_POOL_MAX'] },
+  {
+    title: 'PostgreSQL',
+    variables: [
+      'DATABASE_URL',
+      'EMBEDDED_PG_PORT',
+      'MIGRATE_ON_START',
+      'DB_POOL_MAX',
+      'DB_CONNECT_TIMEOUT_MS',
+      'DB_ACQUIRE_TIMEOUT_MS',
+    ],
+  },
   {
     title: 'Temporal',
     variables: [
@@ -27,6 +37,10 @@ const groups: { title: string; variables: string[] }[] = [
       'TEMPORAL_UI_PORT',
       'TEMPORAL_UI_URL',
       'TEMPORAL_CLI_PATH',
+      'TEMPORAL_CONNECT_TIMEOUT_MS',
+      'TEMPORAL_RPC_TIMEOUT_MS',
+      'ORDER_SWEEP_INTERVAL_SECONDS',
+      'ORDER_SWEEP_AFTER_SECONDS',
     ],
   },
   {

@@ -17,6 +17,7 @@ export function isCountryCode(code: string): boolean {
   return known;
 }
 
+/** Never a `:`: workflow ids use it as the separator (see workflowIdFor). */
 export const CHANNEL_PATTERN = /^[a-z0-9][a-z0-9_-]{0,39}$/;
 
 export { FINAL_STATUSES, isFinal, isShipped, OrderStatus, SHIPPED_STATUSES } from './status';
@@ -95,8 +96,27 @@ export const orderSchema = orderInputSchema.omit({ orderedAt: true }).extend({
 });
 export type Order = z.infer<typeof orderSchema>;
 
+/**
+ * The workflow id of a new order: `order:<channel>:<externalId>`. Injective because a channel name
+ * never holds `:` (CHANNEL_PATTERN), so the first `:` after the prefix ends the channel and the rest
+ * is the external id verbatim (readable in the Temporal UI); `parseWorkflowId` is its inverse.
+ * Orders stored before keep their `order-<channel>-<externalId>` id: address an order by its row's
+ * `workflow_id`, never by recomputing it.
+ */
 export function workflowIdFor(channel: string, externalId: string): string {
+  return `order:${channel}:${externalId}`;
+}
+
+/** The id orders got before `workflowIdFor` (ambiguous when the channel holds `-`): only for lookups. */
+export function legacyWorkflowIdFor(channel: string, externalId: string): string {
   return `order-${channel}-${externalId}`;
+}
+
+/** (channel, external id) of a `workflowIdFor` id, or undefined for any other string. */
+export function parseWorkflowId(workflowId: string): { channel: string; externalId: string } | undefined {
+  const match = /^order:([^:]+):([\s\S]+)$/.exec(workflowId);
+  if (!match || !CHANNEL_PATTERN.test(match[1]!)) return undefined;
+  return { channel: match[1]!, externalId: match[2]! };
 }
 
 /**

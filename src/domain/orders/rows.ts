@@ -36,6 +36,8 @@ export interface OrderRow {
   updated_at: Date;
   shipped_at: Date | null;
   completed_at: Date | null;
+  /** When its workflow was known to run (null: stored, not started yet; the sweeper starts it). */
+  workflow_started_at: Date | null;
 }
 
 export interface OrderLineRow {

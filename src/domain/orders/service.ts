@@ -1,25 +1,29 @@
-// What the order routes do: store-once + start-once, and reads joined with workflow state (steering a
-// running order is in steering.ts).
+// What the order routes do: store-once (a batch all or nothing) + start-once, and reads joined with
+// workflow state (steering a running order is in steering.ts; the sweeper starts what was never started).
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { Db } from '../../platform/db';
 import type { Metrics } from '../../platform/metrics';
 import { type OrderState, stateQuery, stockReplenishedSignal } from '../../workflows/definitions';
 import { InvalidInput, NotFound } from '../errors';
 import { normalizeOrder, type ParsedOrderInput } from './model';
-import { startOrderWorkflow } from './starter';
+import { startStoredOrder } from './starter';
 import {
   findOrderByPortalToken,
   listOrderRows,
+  markWorkflowStarted,
   type OrderListFilter,
   type OrderRow,
   orderLines,
   requireOrderRow,
-  storeOrder,
+  storeOrders,
   workflowsWaitingForSku,
 } from './store';
 
-/** Stores a normalized order once under (channel, external id), without starting it: for other areas. */
-export { findOrderByKey, storeOrder } from './store';
+/**
+ * For other areas: store a normalized order once under (channel, external id) without starting it,
+ * record that its workflow runs, and find the stored workflow ids of a channel's orders.
+ */
+export { findOrderByKey, markWorkflowStarted, storeOrder, workflowIdsByExternalId } from './store';
 
 export interface OrdersServiceDeps {
   db: Db;
@@ -49,20 +53,22 @@ function decodeCursor(cursor: string): { at: string; id: string } {
 const START_CONCURRENCY = 16;
 
 export function createOrdersService({ db, client, taskQueue, metrics }: OrdersServiceDeps) {
-  async function startWorkflow(row: OrderRow, source: 'http' | 'webhook' | 'poll' | 'file'): Promise<void> {
-    await startOrderWorkflow(client, taskQueue, {
-      channel: row.channel,
-      externalId: row.external_id,
-      source,
-      orderId: row.id,
-      known: {
-        customerName: row.customer.name,
-        customerTier: row.customer_tier,
-        totalMinor: row.total_minor,
-        currency: row.currency,
-      },
-    });
+  /** Starts stored orders' workflows (a few at a time), recording after each group that they run. */
+  async function startStored(rows: OrderRow[], source: 'http' | 'webhook' | 'poll' | 'file'): Promise<void> {
+    for (let i = 0; i < rows.length; i += START_CONCURRENCY) {
+      const group = rows.slice(i, i + START_CONCURRENCY);
+      // 'closed' counts as started too: the order ran before, nothing is left to start.
+      await Promise.all(group.map((row) => startStoredOrder(client, taskQueue, row, source)));
+      await markWorkflowStarted(
+        db,
+        group.filter((r) => !r.workflow_started_at).map((r) => r.id),
+      );
+    }
   }
+
+  /** Starts one stored order's workflow (start-once) and records that it runs. */
+  const startWorkflow = (row: OrderRow, source: 'http' | 'webhook' | 'poll' | 'file') =>
+    startStored([row], source);
 
   const requireOrder = (ref: string): Promise<OrderRow> => requireOrderRow(db, ref);
 
@@ -70,35 +76,40 @@ export function createOrdersService({ db, client, taskQueue, metrics }: OrdersSe
     startWorkflow,
     requireOrder,
 
-    /** Stores each order once and starts its workflow once; the whole batch was validated before. */
+    /**
+     * Stores the batch in one transaction (any failure stores none), then starts each workflow once.
+     * A crash or a Temporal outage between the two leaves rows the sweeper starts; the whole batch
+     * was validated before.
+     */
     async createOrders(
       inputs: ParsedOrderInput[],
       createdBy: string,
       rawBodies: string[],
       role = 'integration',
     ): Promise<CreatedOrder[]> {
-      const results: CreatedOrder[] = [];
-      const rows: OrderRow[] = [];
-      for (const [i, input] of inputs.entries()) {
-        const stored = await storeOrder(db, normalizeOrder(input), {
-          createdBy,
-          role,
-          raw: { source: 'http', payload: rawBodies[i] ?? JSON.stringify(input) },
-        });
-        if (stored.created) metrics.ordersReceived.inc({ channel: input.channel });
-        rows.push(stored.row);
-        results.push({
-          id: stored.id,
-          workflowId: stored.row.workflow_id,
-          created: stored.created,
-          status: stored.row.status,
-        });
-      }
-      // Always (re)start: a crash between commit and start is healed by the client's retry.
-      for (let i = 0; i < rows.length; i += START_CONCURRENCY) {
-        await Promise.all(rows.slice(i, i + START_CONCURRENCY).map((row) => startWorkflow(row, 'http')));
-      }
-      return results;
+      const stored = await storeOrders(
+        db,
+        inputs.map((input, i) => ({
+          order: normalizeOrder(input),
+          opts: {
+            createdBy,
+            role,
+            raw: { source: 'http', payload: rawBodies[i] ?? JSON.stringify(input) },
+          },
+        })),
+      );
+      for (const s of stored) if (s.created) metrics.ordersReceived.inc({ channel: s.row.channel });
+      // Always (re)start: a repeated POST attaches to the running workflow (and heals a lost start).
+      await startStored(
+        stored.map((s) => s.row),
+        'http',
+      );
+      return stored.map((s) => ({
+        id: s.id,
+        workflowId: s.row.workflow_id,
+        created: s.created,
+        status: s.row.status,
+      }));
     },
 
     /** The order (by ref, or the row the caller read already), its lines and its workflow's state. */

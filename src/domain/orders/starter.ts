@@ -1,5 +1,5 @@
-// Start-once for order workflows: the one path the API, webhooks, pollers and file imports use to
-// start `order-<channel>-<externalId>`, so a race between them can never make a second workflow.
+// Start-once for order workflows: the one path the API, webhooks, pollers, file imports and the
+// sweeper use to start an order's workflow, so a race between them can never make a second one.
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import {
@@ -9,11 +9,14 @@ import {
 } from '../../workflows/definitions';
 import { formatMinor, minorUnitDigits } from '../money';
 import { workflowIdFor } from './model';
+import type { OrderRow } from './rows';
 
 export interface OrderStart {
   channel: string;
   externalId: string;
   source: OrderWorkflowInput['source'];
+  /** The stored row's `workflow_id` when there is a row (older orders keep an older id scheme). */
+  workflowId?: string;
   /** The stored order's id, when it is stored already: the workflow loads it instead of rediscovering it. */
   orderId?: string;
   /** Known before normalization (HTTP orders, pre-validated channel orders): summary and search attributes. */
@@ -53,7 +56,7 @@ export async function startOrderWorkflow(
     .join(' · ');
   try {
     await client.workflow.start(ORDER_WORKFLOW_TYPE, {
-      workflowId: workflowIdFor(channel, externalId),
+      workflowId: order.workflowId ?? workflowIdFor(channel, externalId),
       taskQueue,
       args: [
         {
@@ -75,4 +78,26 @@ export async function startOrderWorkflow(
     if (err instanceof WorkflowExecutionAlreadyStartedError) return 'closed';
     throw err;
   }
+}
+
+/** Starts a stored order's workflow under the row's own id; the workflow loads the row by its id. */
+export function startStoredOrder(
+  client: Client,
+  taskQueue: string,
+  row: OrderRow,
+  source: OrderWorkflowInput['source'],
+): Promise<StartOutcome> {
+  return startOrderWorkflow(client, taskQueue, {
+    channel: row.channel,
+    externalId: row.external_id,
+    workflowId: row.workflow_id,
+    source,
+    orderId: row.id,
+    known: {
+      customerName: row.customer.name,
+      customerTier: row.customer_tier,
+      totalMinor: row.total_minor,
+      currency: row.currency,
+    },
+  });
 }

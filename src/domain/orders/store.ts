@@ -27,81 +27,167 @@ export async function storeRawPayload(
     .ignore();
 }
 
+/** How an order is stored: who asked (audited), its raw payload, and which workflow runs it. */
+export interface StoreOrderOptions {
+  createdBy?: string;
+  role?: string;
+  raw?: { source: string; payload: string };
+  /**
+   * The running workflow that stores its own order (channel orders normalized by their workflow):
+   * its id becomes the row's and the row counts as started. Otherwise the row gets `workflowIdFor`
+   * and waits (workflow_started_at null) until a start is recorded or the sweeper starts it.
+   */
+  storedByWorkflow?: string;
+}
+
+export type StoredOrder = { id: string; created: boolean; row: OrderRow };
+
 /**
  * Stores the normalized order once. Returns the order id and whether this call created it; a
  * concurrent or repeated call for the same (channel, external id) finds the first one's row.
  */
-export async function storeOrder(
+export async function storeOrder(db: Db, order: Order, opts: StoreOrderOptions = {}): Promise<StoredOrder> {
+  return db.transaction((trx) => storeOrderIn(trx, order, opts));
+}
+
+/**
+ * Stores a batch all or nothing: one transaction, so a failure on any order stores none. Inserted in
+ * key order, so two overlapping batches lock their rows in the same order and cannot deadlock.
+ */
+export async function storeOrders(
   db: Db,
-  order: Order,
-  opts: { createdBy?: string; role?: string; raw?: { source: string; payload: string } } = {},
-): Promise<{ id: string; created: boolean; row: OrderRow }> {
+  orders: { order: Order; opts: StoreOrderOptions }[],
+): Promise<StoredOrder[]> {
+  const key = (o: Order) => `${o.channel}\u0000${o.externalId}`;
+  const byKey = orders
+    .map((o, i) => ({ ...o, i, key: key(o.order) }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.i - b.i));
   return db.transaction(async (trx) => {
-    if (opts.raw) {
-      await storeRawPayload(trx, { channel: order.channel, externalId: order.externalId, ...opts.raw });
+    const stored: StoredOrder[] = new Array(orders.length);
+    for (const o of byKey) stored[o.i] = await storeOrderIn(trx, o.order, o.opts);
+    return stored;
+  });
+}
+
+async function storeOrderIn(trx: Tx, order: Order, opts: StoreOrderOptions): Promise<StoredOrder> {
+  if (opts.raw) {
+    await storeRawPayload(trx, { channel: order.channel, externalId: order.externalId, ...opts.raw });
+  }
+  const inserted = (await trx('orders')
+    .insert({
+      channel: order.channel,
+      external_id: order.externalId,
+      workflow_id: opts.storedByWorkflow ?? workflowIdFor(order.channel, order.externalId),
+      workflow_started_at: opts.storedByWorkflow ? trx.fn.now() : null,
+      status: 'RECEIVED',
+      ordered_at: order.orderedAtUtc,
+      ordered_at_offset: order.orderedAtOffset,
+      customer: JSON.stringify(order.customer),
+      ship_to: JSON.stringify(order.shipTo),
+      ship_country: order.shipTo.country,
+      currency: order.currency,
+      subtotal_minor: order.subtotalMinor,
+      shipping_minor: order.shippingMinor,
+      tax_minor: order.taxMinor,
+      total_minor: order.totalMinor,
+      payment_status: order.paymentStatus,
+      po_number: order.poNumber ?? null,
+      priority: order.priority,
+      customer_tier: order.customer.tier,
+      callback_url: order.callbackUrl ?? null,
+      created_by: opts.createdBy ?? null,
+    })
+    .onConflict(['channel', 'external_id'])
+    .ignore()
+    .returning('*')) as OrderRow[];
+  const row = inserted[0];
+  if (row) {
+    await trx('order_lines').insert(
+      order.lines.map((l, i) => ({
+        order_id: row.id,
+        line_no: i + 1,
+        sku: l.sku,
+        name: l.name ?? null,
+        category: l.category ?? null,
+        qty: l.qty,
+        unit_price_minor: l.unitPriceMinor,
+      })),
+    );
+    if (opts.createdBy) {
+      // Audited in the same transaction as the insert: no order without its trail, no trail without it.
+      await writeAudit(trx, {
+        actor: opts.createdBy,
+        role: opts.role ?? 'integration',
+        action: 'order:create',
+        targetType: 'order',
+        targetId: row.id,
+        after: { channel: order.channel, externalId: order.externalId, totalMinor: order.totalMinor },
+      });
     }
-    const inserted = (await trx('orders')
-      .insert({
-        channel: order.channel,
-        external_id: order.externalId,
-        workflow_id: workflowIdFor(order.channel, order.externalId),
-        status: 'RECEIVED',
-        ordered_at: order.orderedAtUtc,
-        ordered_at_offset: order.orderedAtOffset,
-        customer: JSON.stringify(order.customer),
-        ship_to: JSON.stringify(order.shipTo),
-        ship_country: order.shipTo.country,
-        currency: order.currency,
-        subtotal_minor: order.subtotalMinor,
-        shipping_minor: order.shippingMinor,
-        tax_minor: order.taxMinor,
-        total_minor: order.totalMinor,
-        payment_status: order.paymentStatus,
-        po_number: order.poNumber ?? null,
-        priority: order.priority,
-        customer_tier: order.customer.tier,
-        callback_url: order.callbackUrl ?? null,
-        created_by: opts.createdBy ?? null,
-      })
-      .onConflict(['channel', 'external_id'])
-      .ignore()
-      .returning('*')) as OrderRow[];
-    const row = inserted[0];
-    if (row) {
-      await trx('order_lines').insert(
-        order.lines.map((l, i) => ({
-          order_id: row.id,
-          line_no: i + 1,
-          sku: l.sku,
-          name: l.name ?? null,
-          category: l.category ?? null,
-          qty: l.qty,
-          unit_price_minor: l.unitPriceMinor,
-        })),
-      );
-      if (opts.createdBy) {
-        // Audited in the same transaction as the insert: no order without its trail, no trail without it.
-        await writeAudit(trx, {
-          actor: opts.createdBy,
-          role: opts.role ?? 'integration',
-          action: 'order:create',
-          targetType: 'order',
-          targetId: row.id,
-          after: { channel: order.channel, externalId: order.externalId, totalMinor: order.totalMinor },
-        });
-      }
-      return { id: row.id, created: true, row };
-    }
-    const existing = (await trx('orders')
-      .where({ channel: order.channel, external_id: order.externalId })
-      .first()) as OrderRow;
-    return { id: existing.id, created: false, row: existing };
+    return { id: row.id, created: true, row };
+  }
+  const existing = (await trx('orders')
+    .where({ channel: order.channel, external_id: order.externalId })
+    .first()) as OrderRow;
+  return { id: existing.id, created: false, row: existing };
+}
+
+/** Records that these orders' workflows run (or ran): the sweeper leaves them alone from now on. */
+export async function markWorkflowStarted(db: Db, orderIds: string[]): Promise<void> {
+  if (!orderIds.length) return;
+  await db('orders')
+    .whereIn('id', orderIds)
+    .whereNull('workflow_started_at')
+    .update({ workflow_started_at: db.fn.now() });
+}
+
+/** The stored workflow id of each of a channel's orders that has a row, by external id. */
+export async function workflowIdsByExternalId(
+  db: Db | Tx,
+  channel: string,
+  externalIds: string[],
+): Promise<Map<string, string>> {
+  if (!externalIds.length) return new Map();
+  const rows = (await db('orders')
+    .where({ channel })
+    .whereIn('external_id', externalIds)
+    .select('external_id', 'workflow_id')) as { external_id: string; workflow_id: string }[];
+  return new Map(rows.map((r) => [r.external_id, r.workflow_id]));
+}
+
+/** Orders stored longer than `olderThanSeconds` ago whose workflow is not known to run, oldest first. */
+export async function ordersNotStarted(
+  db: Db | Tx,
+  olderThanSeconds: number,
+  limit: number,
+): Promise<OrderRow[]> {
+  return (await db('orders')
+    .whereNull('workflow_started_at')
+    .where('created_at', '<', db.raw('now() - make_interval(secs => ?)', [olderThanSeconds]))
+    .orderBy('created_at')
+    .limit(limit)) as OrderRow[];
+}
+
+/** Any number, the same in every process: the advisory lock key of the order sweep. */
+const SWEEP_LOCK_KEY = 0x0e_5eed;
+
+/**
+ * Runs `sweep` while holding the sweep lease (a transaction-scoped advisory lock, so a dead process
+ * releases it with its connection); answers `undefined` at once when another process holds it.
+ */
+export async function withSweepLease<T>(db: Db, sweep: (trx: Tx) => Promise<T>): Promise<T | undefined> {
+  return db.transaction(async (trx) => {
+    const { rows } = (await trx.raw('SELECT pg_try_advisory_xact_lock(?) AS leased', [SWEEP_LOCK_KEY])) as {
+      rows: { leased: boolean }[];
+    };
+    if (!rows[0]?.leased) return undefined;
+    return sweep(trx);
   });
 }
 
 export async function findOrderRow(db: Db, ref: string): Promise<OrderRow | undefined> {
   const q = db<OrderRow>('orders');
-  // An order is addressed by its uuid or by its workflow id (order-<channel>-<externalId>).
+  // An order is addressed by its uuid or by its stored workflow id (either id scheme, see workflowIdFor).
   if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(ref)) q.where({ id: ref });
   else q.where({ workflow_id: ref });
   return q.first();
