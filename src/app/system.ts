@@ -22,6 +22,7 @@ import { ensureToken } from '../domain/access/tokens';
 import { createInventoryService } from '../domain/inventory/service';
 import { createOrdersService } from '../domain/orders/service';
 import { createOrderSteering } from '../domain/orders/steering';
+import { createOrderSweeper } from '../domain/orders/sweeper';
 import { createShipmentsService } from '../domain/shipments/service';
 import { openOrdersByStatus } from '../domain/stats/store';
 import type { Config } from '../platform/config';
@@ -127,6 +128,17 @@ export async function startApi(opts: {
     s.once('error', reject);
   });
   await channels.start();
+  // Every stored order runs: orders stored but never started are started here (one process at a time).
+  const sweeper = createOrderSweeper({
+    db,
+    client,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    log,
+    metrics,
+    intervalSeconds: config.ORDER_SWEEP_INTERVAL_SECONDS,
+    afterSeconds: config.ORDER_SWEEP_AFTER_SECONDS,
+  });
+  sweeper.start();
   const addr = server.address();
   const boundPort = typeof addr === 'object' && addr ? addr.port : port;
   return {
@@ -140,6 +152,7 @@ export async function startApi(opts: {
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await sweeper.stop();
       await channels.close();
       await client.connection.close();
       await db.destroy();
