@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { workflowIdFor } from '../../src/domain/orders/model';
 import { searchAttributes as SA } from '../../src/workflows/definitions';
 import { env, sampleOrder, startTestSystem, type TestSystem, uid, waitFor } from '../support/system';
 
@@ -433,7 +434,7 @@ describe('order workflow', () => {
     assert.equal((await sys.db('orders').where({ external_id: burst.externalId })).length, 1);
     const runs = [];
     for await (const w of sys.api.client.workflow.list({
-      query: `WorkflowId='order-web-${burst.externalId}'`,
+      query: `WorkflowId='${workflowIdFor('web', burst.externalId)}'`,
     }))
       runs.push(w);
     assert.equal(runs.length, 1);
