@@ -12,24 +12,21 @@ import express, {
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import swaggerUi from 'swagger-ui-dist';
+import type { DependencyMonitor } from '../platform/dependencies';
 import { runWithLogFields } from '../platform/log-context';
 import { type Logger, loggableUrl } from '../platform/logger';
 import type { Metrics } from '../platform/metrics';
 import { type Authenticator, actingRole, anonymous, forbidden, type Principal } from './auth';
 import { docsPage, openApiDocument } from './openapi';
-import { HttpProblem, problemHandler, validationProblem } from './problem';
+import { DEPENDENCY_RETRY_AFTER_SECONDS, HttpProblem, problemHandler, validationProblem } from './problem';
 import type { RouteDef } from './route';
-
-export interface ReadinessCheck {
-  name: string;
-  check(): Promise<void>;
-}
 
 export interface AppDeps {
   log: Logger;
   metrics: Metrics;
   routes: RouteDef[];
-  readiness: ReadinessCheck[];
+  /** Probes PostgreSQL and Temporal for /readyz and hears of requests that found one down. */
+  dependencies: DependencyMonitor;
   auth: Authenticator;
   /** Writes (POST/PATCH/DELETE) one token may send per minute; public writes count per client IP. */
   writesPerMinute: number;
@@ -48,17 +45,8 @@ export function requestIdOf(incoming: string | undefined): string {
   return incoming && /^[\w.:-]{1,100}$/.test(incoming) ? incoming : crypto.randomUUID();
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([
-    p,
-    new Promise<T>((_, reject) =>
-      setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms).unref(),
-    ),
-  ]);
-}
-
 /** Health, readiness and metrics: public routes of the table like any other. */
-function platformRoutes(metrics: Metrics, readiness: ReadinessCheck[]): RouteDef[] {
+function platformRoutes(metrics: Metrics, dependencies: DependencyMonitor): RouteDef[] {
   return [
     {
       method: 'get',
@@ -74,19 +62,18 @@ function platformRoutes(metrics: Metrics, readiness: ReadinessCheck[]): RouteDef
       path: '/readyz',
       summary: 'Database and Temporal reachable (503 naming the failing check otherwise)',
       roles: 'public',
-      async handler() {
-        const results = await Promise.all(
-          readiness.map(async (r) => {
-            try {
-              await withTimeout(r.check(), 3000, r.name);
-              return { name: r.name, ok: true };
-            } catch (err) {
-              return { name: r.name, ok: false, reason: err instanceof Error ? err.message : String(err) };
-            }
-          }),
-        );
+      async handler({ res }) {
+        const results = await dependencies.probe();
         const ok = results.every((r) => r.ok);
-        return { status: ok ? 200 : 503, body: { status: ok ? 'ready' : 'not ready', checks: results } };
+        if (!ok) res.setHeader('retry-after', String(DEPENDENCY_RETRY_AFTER_SECONDS));
+        return {
+          status: ok ? 200 : 503,
+          body: {
+            status: ok ? 'ready' : 'not ready',
+            ...(ok ? {} : { down: results.filter((r) => !r.ok).map((r) => r.name) }),
+            checks: results,
+          },
+        };
       },
     },
     {
@@ -134,7 +121,7 @@ export function createApp({
   log,
   metrics,
   routes,
-  readiness,
+  dependencies,
   auth,
   writesPerMinute,
   consoleUi,
@@ -197,7 +184,7 @@ export function createApp({
       ),
   });
 
-  const table: RouteDef[] = [...platformRoutes(metrics, readiness), ...routes];
+  const table: RouteDef[] = [...platformRoutes(metrics, dependencies), ...routes];
   let document: unknown;
   table.push(...docsRoutes(() => document));
   // Generated once at start: a schema the generator cannot express fails start-up, not a request.
@@ -265,6 +252,6 @@ export function createApp({
   app.use((req: Request, _res: Response, next: NextFunction) => {
     next(new HttpProblem(404, 'Not found', `no route ${req.method} ${req.path}`));
   });
-  app.use(problemHandler(log));
+  app.use(problemHandler(log, (dependency, err) => dependencies.sawDown(dependency, err)));
   return app;
 }

@@ -2,6 +2,7 @@
 import type { ErrorRequestHandler } from 'express';
 import { ZodError } from 'zod';
 import { DomainError, InvalidInput, NotFound, NotPossibleNow, RuleViolation } from '../domain/errors';
+import { type Dependency, unreachableDependency } from '../platform/dependencies';
 import { type Logger, loggableUrl } from '../platform/logger';
 
 export interface FieldError {
@@ -15,9 +16,27 @@ export class HttpProblem extends Error {
     readonly title: string,
     detail?: string,
     readonly errors?: FieldError[],
+    /** Seconds the client should wait before retrying (503, 429): sent as Retry-After. */
+    readonly retryAfter?: number,
   ) {
     super(detail ?? title);
   }
+}
+
+/** Seconds a client is told to wait while a dependency is down: about one dependency probe and reconnect. */
+export const DEPENDENCY_RETRY_AFTER_SECONDS = 5;
+
+const dependencyNames: Record<Dependency, string> = { database: 'PostgreSQL', temporal: 'Temporal' };
+
+/** A dependency the request needed is unreachable: 503 with Retry-After, the same for every route. */
+export function dependencyProblem(dependency: Dependency): HttpProblem {
+  return new HttpProblem(
+    503,
+    'Service unavailable',
+    `${dependencyNames[dependency]} (${dependency}) is unreachable; retry after ${DEPENDENCY_RETRY_AFTER_SECONDS} s`,
+    undefined,
+    DEPENDENCY_RETRY_AFTER_SECONDS,
+  );
 }
 
 export function fieldErrors(err: ZodError, prefix: string): FieldError[] {
@@ -59,7 +78,14 @@ export function domainProblem(err: DomainError, method: string): HttpProblem {
   return new HttpProblem(statusOf(err), err.title, err.message, errors.length ? errors : undefined);
 }
 
-export function problemHandler(baseLog: Logger): ErrorRequestHandler {
+/**
+ * The one error handler. `dependencyDown` hears of every request that failed because PostgreSQL or
+ * Temporal was unreachable (the dependency monitor: metric and one log line per transition).
+ */
+export function problemHandler(
+  baseLog: Logger,
+  dependencyDown?: (dependency: Dependency, err: unknown) => void,
+): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const requestId = res.locals.requestId as string | undefined;
     // The request's own logger (app.ts) already names the request id.
@@ -80,7 +106,15 @@ export function problemHandler(baseLog: Logger): ErrorRequestHandler {
       problem = new HttpProblem(400, 'Malformed JSON', 'the request body is not valid JSON', [
         { path: 'body', message: 'not valid JSON' },
       ]);
-    else {
+    else if (unreachableDependency(err)) {
+      const dependency = unreachableDependency(err) as Dependency;
+      log.warn(
+        { dependency, err: err instanceof Error ? err.message : String(err) },
+        'dependency unreachable',
+      );
+      dependencyDown?.(dependency, err);
+      problem = dependencyProblem(dependency);
+    } else {
       // Unknown errors are logged in full and answered without internals (no stack, no SQL).
       log.error({ err, method: req.method, url: loggableUrl(req.originalUrl) }, 'unhandled error');
       problem = new HttpProblem(
@@ -90,6 +124,7 @@ export function problemHandler(baseLog: Logger): ErrorRequestHandler {
       );
     }
     if (problem.status === 401) res.setHeader('www-authenticate', 'Bearer realm="order-hub"');
+    if (problem.retryAfter !== undefined) res.setHeader('retry-after', String(problem.retryAfter));
     res
       .status(problem.status)
       .type('application/problem+json')

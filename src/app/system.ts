@@ -26,13 +26,23 @@ import { createOrderSweeper } from '../domain/orders/sweeper';
 import { createShipmentsService } from '../domain/shipments/service';
 import { openOrdersByStatus } from '../domain/stats/store';
 import type { Config } from '../platform/config';
-import { createDb, type Db, pingDb } from '../platform/db';
+import { createDb, type Db, type DbOptions, pingDb } from '../platform/db';
+import { createDependencyMonitor } from '../platform/dependencies';
 import { contextualLogger } from '../platform/log-context';
 import type { Logger } from '../platform/logger';
 import { createMailer } from '../platform/mailer';
 import { createMetrics, type Metrics } from '../platform/metrics';
 import { connectClient } from '../platform/temporal/connection';
 import { connectWorker, createOrderWorker } from './worker-factory';
+
+/** The pool's size and its bounded waits, from the configuration. */
+export function dbOptions(config: Config): DbOptions {
+  return {
+    poolMax: config.DB_POOL_MAX,
+    connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+    acquireTimeoutMs: config.DB_ACQUIRE_TIMEOUT_MS,
+  };
+}
 
 export interface RunningApi {
   url: string;
@@ -56,8 +66,13 @@ export async function startApi(opts: {
 }): Promise<RunningApi> {
   const { config, log } = opts;
   const metrics = opts.metrics ?? createMetrics();
-  const db = createDb(opts.databaseUrl, { poolMax: config.DB_POOL_MAX });
-  const client = await connectClient({ address: opts.temporalAddress, namespace: config.TEMPORAL_NAMESPACE });
+  const db = createDb(opts.databaseUrl, dbOptions(config));
+  const client = await connectClient({
+    address: opts.temporalAddress,
+    namespace: config.TEMPORAL_NAMESPACE,
+    connectTimeoutMs: config.TEMPORAL_CONNECT_TIMEOUT_MS,
+    rpcTimeoutMs: config.TEMPORAL_RPC_TIMEOUT_MS,
+  });
   const orders = createOrdersService({ db, client, taskQueue: config.TEMPORAL_TASK_QUEUE, metrics });
   // Webhook and retry lines carry the request id of the call that caused them.
   const channels = createChannelService({
@@ -86,11 +101,28 @@ export async function startApi(opts: {
     labelNames: ['status'],
     registers: [metrics.registry],
     async collect() {
+      // PostgreSQL down: the scrape still answers (orderhub_dependency_up says why this is stale).
+      const rows = await openOrdersByStatus(db).catch(() => undefined);
+      if (!rows) return;
       this.reset();
-      for (const r of await openOrdersByStatus(db)) this.set({ status: r.status }, r.n);
+      for (const r of rows) this.set({ status: r.status }, r.n);
     },
   });
 
+  // /readyz, orderhub_dependency_up and one log line per outage come from these probes.
+  const dependencies = createDependencyMonitor({
+    checks: [
+      { name: 'database', check: () => pingDb(db) },
+      {
+        name: 'temporal',
+        check: async () => void (await client.connection.workflowService.getSystemInfo({})),
+      },
+    ],
+    metrics,
+    log,
+    intervalMs: 5000,
+    timeoutMs: 2000,
+  });
   const steering = createOrderSteering({ db, client });
   const routes = [
     ...orderRoutes(orders, steering),
@@ -111,15 +143,7 @@ export async function startApi(opts: {
     writesPerMinute: config.RATE_LIMIT_WRITES_PER_MINUTE,
     consoleUi: consoleUi(),
     routes,
-    readiness: [
-      { name: 'database', check: () => pingDb(db) },
-      {
-        name: 'temporal',
-        check: async () => {
-          await client.connection.workflowService.getSystemInfo({});
-        },
-      },
-    ],
+    dependencies,
   });
   const port = opts.port ?? config.PORT;
   const server: Server = await new Promise((resolve, reject) => {
@@ -150,6 +174,7 @@ export async function startApi(opts: {
     client,
     metrics,
     async close() {
+      dependencies.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await sweeper.stop();
@@ -177,7 +202,7 @@ export async function startWorker(opts: {
   workflowBundlePath?: string;
 }): Promise<RunningWorker> {
   const { config, log } = opts;
-  const db = createDb(opts.databaseUrl, { poolMax: config.DB_POOL_MAX });
+  const db = createDb(opts.databaseUrl, dbOptions(config));
   const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, log });
   const connection = await connectWorker(opts.temporalAddress);
   const worker = await createOrderWorker({

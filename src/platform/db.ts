@@ -12,11 +12,25 @@ export type Tx = Knex.Transaction;
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number.parseFloat(v));
 
-export function createDb(connectionString: string, opts: { poolMax?: number } = {}): Db {
+export interface DbOptions {
+  poolMax?: number;
+  /** Opening one connection (PostgreSQL down or unreachable): fail after this, default 2 s. */
+  connectTimeoutMs?: number;
+  /** Waiting for a free pooled connection: fail after this, default 10 s (knex's own is 60 s). */
+  acquireTimeoutMs?: number;
+}
+
+/** A pool whose every wait is bounded, so a request fails fast (503) while PostgreSQL is away. */
+export function createDb(connectionString: string, opts: DbOptions = {}): Db {
   return knex({
     client: 'pg',
-    connection: { connectionString, application_name: 'order-hub' },
+    connection: {
+      connectionString,
+      application_name: 'order-hub',
+      connectionTimeoutMillis: opts.connectTimeoutMs ?? 2000,
+    },
     pool: { min: 0, max: opts.poolMax ?? 10 },
+    acquireConnectionTimeout: opts.acquireTimeoutMs ?? 10_000,
   });
 }
 

@@ -1,12 +1,60 @@
 // Connections to Temporal for the API (client) and the worker, and the search-attribute check.
-import { Client, Connection } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  type ConnectionOptions,
+  defaultGrpcRetryOptions,
+  makeGrpcRetryInterceptor,
+} from '@temporalio/client';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import type { Logger } from '../logger';
 import { clientInterceptors } from './interceptors';
 
+type GrpcInterceptor = NonNullable<ConnectionOptions['interceptors']>[number];
+
+/** Calls that wait on purpose (results, updates, update-with-start): bounded by their callers, not here. */
+const longPolls =
+  /\/(GetWorkflowExecutionHistory|PollWorkflowExecutionUpdate|UpdateWorkflowExecution|ExecuteMultiOperation)$/;
+const UNAVAILABLE = 14;
+
+/**
+ * Bounds every other call: a call without its own deadline gets `rpcTimeoutMs`, and an unreachable
+ * frontend (UNAVAILABLE) is retried twice (~0.3 s), not the SDK's ten times (~20 s), so an API
+ * request fails fast and answers 503 while Temporal is down.
+ */
+export function boundedCallInterceptors(rpcTimeoutMs: number): GrpcInterceptor[] {
+  // grpc-js types nextCall's result as an interface and an interceptor's as the class it implements.
+  const deadline: GrpcInterceptor = (options, nextCall) =>
+    nextCall(
+      options.deadline || longPolls.test(options.method_definition.path)
+        ? options
+        : { ...options, deadline: Date.now() + rpcTimeoutMs },
+    ) as ReturnType<GrpcInterceptor>;
+  const base = defaultGrpcRetryOptions();
+  const retry = makeGrpcRetryInterceptor({
+    delayFunction: base.delayFunction,
+    retryableDecider: (attempt, status) =>
+      base.retryableDecider(attempt, status) && (status.code !== UNAVAILABLE || attempt < 3),
+  });
+  return [deadline, retry];
+}
+
 /** A client whose workflow starts carry the current request id (see interceptors.ts). */
-export async function connectClient(opts: { address: string; namespace: string }): Promise<Client> {
-  const connection = await Connection.connect({ address: opts.address });
+export async function connectClient(opts: {
+  address: string;
+  namespace: string;
+  /** The first connection; later reconnects are grpc's own. Default 5 s. */
+  connectTimeoutMs?: number;
+  /** Deadline of each call that has none (long polls excepted). Default 5 s. */
+  rpcTimeoutMs?: number;
+}): Promise<Client> {
+  const connection = await Connection.connect({
+    address: opts.address,
+    connectTimeout: opts.connectTimeoutMs ?? 5000,
+    interceptors: boundedCallInterceptors(opts.rpcTimeoutMs ?? 5000),
+    // grpc's reconnect backoff grows to 120 s: capped so the API sees Temporal back within seconds.
+    channelArgs: { 'grpc.max_reconnect_backoff_ms': 5000 },
+  });
   return new Client({ connection, namespace: opts.namespace, interceptors: clientInterceptors() });
 }
 

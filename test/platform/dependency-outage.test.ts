@@ -1,0 +1,169 @@
+// While PostgreSQL or Temporal is unreachable the API answers 503 problem+json with Retry-After
+// within two seconds (even to a bad token), /readyz names the dependency, orderhub_dependency_up
+// drops to 0 and one log line says so; when it returns, everything answers again by itself.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type RunningApi, startApi } from '../../src/app/system';
+import { freePort } from '../../src/devkit/ports';
+import { generateToken, issueToken } from '../../src/domain/access/tokens';
+import { loadConfig } from '../../src/platform/config';
+import { migrateLatest } from '../../src/platform/db';
+import { createLogger } from '../../src/platform/logger';
+import { env, freshDatabase, sampleOrder, uid, waitFor } from '../support/system';
+
+/** A loopback TCP forwarder that can refuse connections (cut) like a dead server, then come back. */
+async function tcpProxy(target: string) {
+  const [host, portText] = target.split(':');
+  const port = await freePort();
+  const sockets = new Set<net.Socket>();
+  let server: net.Server | undefined;
+  const listen = () =>
+    new Promise<void>((resolve) => {
+      if (server?.listening) return resolve();
+      server = net.createServer((client) => {
+        const upstream = net.connect(Number(portText), host);
+        for (const s of [client, upstream]) {
+          sockets.add(s);
+          s.on('close', () => sockets.delete(s));
+          s.on('error', () => s.destroy());
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      server.listen(port, '127.0.0.1', () => resolve());
+    });
+  await listen();
+  return {
+    address: `127.0.0.1:${port}`,
+    async cut() {
+      await new Promise<void>((resolve) => {
+        server?.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      });
+    },
+    restore: listen,
+  };
+}
+
+type Proxy = Awaited<ReturnType<typeof tcpProxy>>;
+let database: Awaited<ReturnType<typeof freshDatabase>>;
+let pgProxy: Proxy;
+let temporalProxy: Proxy;
+const logFile = path.join(env.work, `${uid('outage-')}.log`);
+let api: RunningApi;
+let token: string;
+
+before(async () => {
+  database = await freshDatabase();
+  pgProxy = await tcpProxy(new URL(database.url).host);
+  temporalProxy = await tcpProxy(env.temporal);
+  await migrateLatest(database.db);
+  token = (await issueToken(database.db, { name: 'outage', roles: ['admin'] }, { actor: 't', role: 'admin' }))
+    .token;
+  const url = new URL(database.url);
+  url.host = pgProxy.address;
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: url.toString(),
+    TEMPORAL_ADDRESS: temporalProxy.address,
+    TEMPORAL_TASK_QUEUE: uid('tq-'),
+    WORKER_METRICS_PORT: '0',
+    PORT: '0',
+  });
+  api = await startApi({
+    config,
+    databaseUrl: url.toString(),
+    temporalAddress: temporalProxy.address,
+    log: createLogger({ level: 'info', destination: logFile }),
+    port: 0,
+  });
+});
+after(async () => {
+  await pgProxy.restore().catch(() => {});
+  await temporalProxy.restore().catch(() => {});
+  await api?.close();
+  await database.drop();
+  await pgProxy.cut();
+  await temporalProxy.cut();
+});
+
+async function timed(p: string, init: RequestInit = {}) {
+  const started = Date.now();
+  const res = await fetch(`${api.url}${p}`, init);
+  const text = await res.text();
+  return { res, ms: Date.now() - started, body: JSON.parse(text) as Record<string, unknown> };
+}
+
+function assertUnavailable(r: Awaited<ReturnType<typeof timed>>, dependency: string) {
+  assert.equal(r.res.status, 503, JSON.stringify(r.body));
+  assert.equal(r.res.headers.get('content-type'), 'application/problem+json; charset=utf-8');
+  assert.ok(Number(r.res.headers.get('retry-after')) > 0, 'Retry-After');
+  assert.match(String(r.body.detail), new RegExp(dependency));
+  assert.ok(r.ms < 2500, `answered in ${r.ms} ms`);
+}
+
+const dependencyUp = async (dependency: string) =>
+  (await fetch(`${api.url}/metrics`).then((r) => r.text())).match(
+    new RegExp(`orderhub_dependency_up\\{dependency="${dependency}"\\} (\\d)`),
+  )?.[1];
+
+describe('dependency outages', () => {
+  it('PostgreSQL down: 503 with Retry-After fast (even for a bad token), /readyz names it, metric and log follow', {
+    timeout: 60_000,
+  }, async () => {
+    assert.equal((await timed('/readyz')).res.status, 200);
+    await pgProxy.cut();
+    assertUnavailable(
+      await timed('/api/me', { headers: { authorization: `Bearer ${generateToken().token}` } }),
+      'database',
+    );
+    assertUnavailable(
+      await timed('/api/orders', { headers: { authorization: `Bearer ${token}` } }),
+      'database',
+    );
+    const ready = await timed('/readyz');
+    assert.equal(ready.res.status, 503);
+    assert.deepEqual(ready.body.down, ['database']);
+    assert.ok(ready.ms < 2500, `readyz in ${ready.ms} ms`);
+    assert.equal(await dependencyUp('database'), '0');
+    assert.equal(await dependencyUp('temporal'), '1');
+    assert.match(fs.readFileSync(logFile, 'utf8'), /dependency down: database/);
+
+    await pgProxy.restore();
+    await waitFor(async () => (await timed('/readyz')).res.status === 200, 'ready again', 15_000);
+    assert.equal(
+      (await timed('/api/orders', { headers: { authorization: `Bearer ${token}` } })).res.status,
+      200,
+    );
+    assert.equal(await dependencyUp('database'), '1');
+    assert.match(fs.readFileSync(logFile, 'utf8'), /dependency up again: database/);
+  });
+
+  it('Temporal down: an order POST answers 503 with Retry-After fast, /readyz names it; back by itself', {
+    timeout: 60_000,
+  }, async () => {
+    await temporalProxy.cut();
+    const post = await timed('/api/orders', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(sampleOrder()),
+    });
+    assertUnavailable(post, 'temporal');
+    const ready = await timed('/readyz');
+    assert.equal(ready.res.status, 503);
+    assert.deepEqual(ready.body.down, ['temporal']);
+    assert.equal(await dependencyUp('temporal'), '0');
+    assert.match(fs.readFileSync(logFile, 'utf8'), /dependency down: temporal/);
+
+    await temporalProxy.restore();
+    await waitFor(async () => (await timed('/readyz')).res.status === 200, 'ready again', 20_000);
+    const again = await timed('/api/orders', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(sampleOrder()),
+    });
+    assert.equal(again.res.status, 201, JSON.stringify(again.body));
+  });
+});
