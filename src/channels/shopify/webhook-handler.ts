@@ -88,7 +88,8 @@ export function createShopifyWebhookHandler(deps: {
     return {
       status: 'accepted',
       webhookId,
-      ...(externalId ? { workflowId: workflowIdFor(ch.name, externalId) } : {}),
+      // An order stored before keeps its workflow's id (older orders: the pre-#13 scheme).
+      ...(externalId ? { workflowId: todo[0]?.workflowId ?? workflowIdFor(ch.name, externalId) } : {}),
     };
   };
 }
