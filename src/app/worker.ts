@@ -46,7 +46,11 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   installWorkerRuntime(config.WORKER_METRICS_PORT, log);
-  const db = createDb(config.DATABASE_URL, { poolMax: config.DB_POOL_MAX });
+  const db = createDb(config.DATABASE_URL, {
+    poolMax: config.DB_POOL_MAX,
+    connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+    acquireTimeoutMs: config.DB_ACQUIRE_TIMEOUT_MS,
+  });
   const metrics = createMetrics();
   const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, log });
   const client = await connectClient({
