@@ -135,12 +135,12 @@ const config = {
       name: 'knex-only-in-stores',
       severity: 'error',
       comment:
-        'Every SQL statement lives in its area store (domain/<area>/store.ts); other modules take the Db type from platform/db.',
+        'Every SQL statement lives in its area store (domain/<area>/store.ts, or a store.ts beside it named <what>-store.ts); other modules take the Db type from platform/db.',
       from: {
         path: '^src/',
         pathNot: [
           '^src/platform/db\\.ts$',
-          '^src/domain/[^/]+/store\\.ts$',
+          '^src/domain/[^/]+/(store|[a-z]+-store)\\.ts$',
           '^src/channels/mysql/client\\.ts$',
         ],
       },
@@ -170,7 +170,7 @@ const config = {
       severity: 'error',
       comment: 'Channel code stores orders through the orders service, not the orders store.',
       from: { path: '^src/(channels/|activities/channels\\.ts$)' },
-      to: { path: '^src/domain/orders/store\\.ts$', ...RUNTIME },
+      to: { path: '^src/domain/orders/(store|[a-z]+-store)\\.ts$', ...RUNTIME },
     },
   ],
   options: {
