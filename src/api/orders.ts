@@ -135,14 +135,14 @@ export function orderRoutes(orders: OrdersService, steering: OrderSteering): Rou
       summary: 'Create one order or a batch of up to 500 (idempotent per channel + externalId)',
       roles: ['admin', 'integration', 'ops'],
       body: createOrderBody,
-      async handler({ body, req, actor, role, principal }) {
+      async handler({ body, req, actor, role, principal, requestId }) {
         const batch = 'orders' in body;
         const inputs = batch ? body.orders : [body];
         for (const input of inputs) assertChannelScope(principal, input.channel, `order ${input.externalId}`);
         const raw = batch
           ? ((req.body as { orders: unknown[] }).orders ?? []).map((o) => JSON.stringify(o))
           : [JSON.stringify(req.body)];
-        const results = await orders.createOrders(inputs, actor, raw, role);
+        const results = await orders.createOrders(inputs, actor, raw, role, requestId);
         if (!batch) {
           const r = results[0]!;
           return { status: r.created ? 201 : 200, body: r };

@@ -101,6 +101,23 @@ describe('audit log', () => {
     }
   });
 
+  it('an order created over HTTP is audited with the request id of the POST (single and batch)', async () => {
+    for (const body of [sampleOrder(), { orders: [sampleOrder(), sampleOrder()] }]) {
+      const requestId = `create-${uid('')}`;
+      const r = await sys.requestAs(sys.adminToken, 'POST', '/api/orders', body, {
+        'x-request-id': requestId,
+      });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      const ids = 'orders' in body ? r.body.orders.map((o: { id: string }) => o.id) : [r.body.id];
+      const rows = await sys.db('audit_log').whereIn('target_id', ids).andWhere({ action: 'order:create' });
+      assert.equal(rows.length, ids.length);
+      assert.ok(
+        rows.every((row) => row.request_id === requestId),
+        JSON.stringify(rows),
+      );
+    }
+  });
+
   it('payment confirmations are audited with the token that sent them', async () => {
     const sku = uid('SKU-');
     await sys.request('POST', '/api/inventory/adjustments', {

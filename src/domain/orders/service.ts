@@ -86,6 +86,7 @@ export function createOrdersService({ db, client, taskQueue, metrics }: OrdersSe
       createdBy: string,
       rawBodies: string[],
       role = 'integration',
+      requestId?: string,
     ): Promise<CreatedOrder[]> {
       const stored = await storeOrders(
         db,
@@ -94,6 +95,7 @@ export function createOrdersService({ db, client, taskQueue, metrics }: OrdersSe
           opts: {
             createdBy,
             role,
+            ...(requestId ? { requestId } : {}),
             raw: { source: 'http', payload: rawBodies[i] ?? JSON.stringify(input) },
           },
         })),

@@ -31,6 +31,8 @@ export async function storeRawPayload(
 export interface StoreOrderOptions {
   createdBy?: string;
   role?: string;
+  /** The request that created it, for the audit row. */
+  requestId?: string;
   raw?: { source: string; payload: string };
   /**
    * The running workflow that stores its own order (channel orders normalized by their workflow):
@@ -122,6 +124,7 @@ async function storeOrderIn(trx: Tx, order: Order, opts: StoreOrderOptions): Pro
         targetType: 'order',
         targetId: row.id,
         after: { channel: order.channel, externalId: order.externalId, totalMinor: order.totalMinor },
+        ...(opts.requestId ? { requestId: opts.requestId } : {}),
       });
     }
     return { id: row.id, created: true, row };
