@@ -5,7 +5,9 @@ import { requireOrderRow } from '../domain/orders/store';
 import {
   markShipmentCancelled,
   markShipmentPushed,
+  pushFailureCount,
   recordPendingShipment,
+  recordPushFailure,
   recordShipmentScan,
   type ScanRecord,
 } from '../domain/shipments/store';
@@ -56,6 +58,7 @@ export function createFulfilmentActivities(deps: ActivityDeps) {
         });
       } catch (err) {
         metrics.pickListPushFailures.inc({ fulfiller: req.fulfiller });
+        await recordPushFailure(db, req.pickListId, err instanceof Error ? err.message : String(err));
         throw err;
       }
       if (await markShipmentPushed(db, req.pickListId)) {
@@ -67,6 +70,11 @@ export function createFulfilmentActivities(deps: ActivityDeps) {
         'pick list pushed',
       );
       return { pickListId: req.pickListId, status: result.status };
+    },
+
+    /** How often the fulfiller has refused this pick list: the unreachable flag needs at least one. */
+    async pushFailures(pickListId: string): Promise<number> {
+      return pushFailureCount(db, pickListId);
     },
 
     /** Compensation: tells the fulfiller to drop the pick list (404 = never had it = fine). */

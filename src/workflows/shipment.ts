@@ -99,9 +99,10 @@ export async function shipment(input: ShipmentInput): Promise<ShipmentState> {
   }
 
   async function pushPickList(): Promise<'pushed' | 'rejected'> {
-    let pushed = false;
-    const push = fulfilment.pushPickList
-      .executeWithOptions({ summary: `pick list ${pickListId} → ${input.fulfiller}` }, [
+    let settled = false;
+    const push = fulfilment.pushPickList.executeWithOptions(
+      { summary: `pick list ${pickListId} → ${input.fulfiller}` },
+      [
         {
           pickListId,
           orderId,
@@ -110,12 +111,20 @@ export async function shipment(input: ShipmentInput): Promise<ShipmentState> {
           carrier: input.carrier,
           priority: input.priority,
         },
-      ])
-      .then(() => {
-        pushed = true;
-      });
-    push.catch(() => undefined); // awaited below; this only keeps an early rejection from going unhandled
-    if (!(await condition(() => pushed, UNREACHABLE_AFTER))) {
+      ],
+    );
+    push.then(
+      () => {
+        settled = true;
+      },
+      () => {
+        settled = true; // awaited below; this also keeps an early rejection from going unhandled
+      },
+    );
+    // The timer runs on while Temporal or this worker is down too: only a fulfiller that has refused
+    // the pick list (a failure the push recorded) makes the shipment unreachable, never our own outage.
+    while (!(await condition(() => settled, UNREACHABLE_AFTER))) {
+      if ((await quick.pushFailures(pickListId)) === 0) continue;
       state.status = 'FULFILLER_UNREACHABLE';
       await report(
         'fulfiller unreachable',
@@ -126,6 +135,7 @@ export async function shipment(input: ShipmentInput): Promise<ShipmentState> {
         `fulfiller ${input.fulfiller} unreachable`,
         `Pick list ${pickListId} could not be delivered yet. Temporal keeps retrying; no order is lost.`,
       );
+      break;
     }
     try {
       await push;

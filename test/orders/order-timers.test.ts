@@ -155,6 +155,30 @@ describe('order + shipment timers on the time-skipping server', () => {
     });
   });
 
+  it('a push that fails for 4 minutes without the fulfiller ever refusing it (our own outage) raises no unreachable alert', async () => {
+    const orderId = randomUUID();
+    const mocks = orderMocks(orderId, {
+      async pushPickList(req) {
+        if (sinceFirstAttempt() < 240_000) throw unavailable('5 seconds');
+        return { pickListId: req.pickListId, status: 201 };
+      },
+      // The failures are not the fulfiller's (Temporal or the worker was down): none was recorded.
+      async pushFailures() {
+        return 0;
+      },
+    });
+    await harness.withMocks(mocks, async (test) => {
+      const handle = await startOrder(test, orderId, (s) => all(s, 'PICKING'), 'PICKING');
+      await env.sleep(185_000);
+      assert.equal((await handle.query(stateQuery)).status, 'PICKING');
+      assert.ok(mocks.callsTo('pushFailures').length >= 1, 'the 2-minute check asked for the refusals');
+      await env.sleep(60_000);
+      await waitForState(handle, (x) => x.status === 'AWAITING_SCAN', 'AWAITING_SCAN');
+      assert.equal(alertsAbout(mocks, /unreachable/).length, 0);
+      assert.equal((await handle.query(stateQuery)).flags.fulfillerUnreachable, false);
+    });
+  });
+
   it('a pick list accepted after 1 min 50 s raises no unreachable alert', async () => {
     const orderId = randomUUID();
     const mocks = orderMocks(orderId, {

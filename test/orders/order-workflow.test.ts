@@ -487,5 +487,9 @@ describe('order workflow', () => {
     );
     assert.equal(new Set(attempts.map((a) => a.idempotencyKey)).size, 1);
     assert.equal([...sys.wms.pickLists.values()].filter((p) => p.orderId === id).length, 1);
+    // The refusals are on record: what tells a down fulfiller from an outage of our own.
+    const shipment = await sys.db('shipments').where({ pick_list_id: pickListId }).first();
+    assert.equal(shipment.push_failures, 2);
+    assert.match(shipment.last_push_error, /503/);
   });
 });

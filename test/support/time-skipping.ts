@@ -20,6 +20,8 @@ export const MOCK_ORDER_ID = '00000000-0000-4000-8000-000000000001';
 export interface ActivityCall {
   name: string;
   args: unknown[];
+  /** The call threw (a refused push, say). */
+  failed?: boolean;
 }
 
 export interface MockedActivities {
@@ -100,6 +102,10 @@ function defaultActivities(): Partial<Activities> {
     async releaseStock() {
       return { released: 0 };
     },
+    // Registered here; mockActivities answers it from the recorded refusals of pushPickList.
+    async pushFailures() {
+      return 0;
+    },
     async pushPickList(req) {
       return { pickListId: req.pickListId, status: 201 };
     },
@@ -126,13 +132,28 @@ export function mockActivities(overrides: Partial<Activities> = {}): MockedActiv
   const calls: ActivityCall[] = [];
   const merged: Record<string, (...args: never[]) => Promise<unknown>> = {
     ...defaultActivities(),
+    // As the real activity: the pushes of this pick list that the (mocked) fulfiller refused.
+    async pushFailures(pickListId: string) {
+      return calls.filter(
+        (c) =>
+          c.name === 'pushPickList' &&
+          c.failed &&
+          (c.args[0] as { pickListId?: string })?.pickListId === pickListId,
+      ).length;
+    },
     ...overrides,
   };
   const activities: Record<string, (...args: never[]) => Promise<unknown>> = {};
   for (const [name, fn] of Object.entries(merged)) {
-    activities[name] = (...args: never[]) => {
-      calls.push({ name, args });
-      return fn(...args);
+    activities[name] = async (...args: never[]) => {
+      const call: ActivityCall = { name, args };
+      calls.push(call);
+      try {
+        return await fn(...args);
+      } catch (err) {
+        call.failed = true;
+        throw err;
+      }
     };
   }
   const callsTo = (name: keyof Activities) => calls.filter((c) => c.name === name).map((c) => c.args);

@@ -215,3 +215,16 @@ export async function listShipmentRows(db: Db, filter: ShipmentListFilter): Prom
     ),
   );
 }
+
+/** The fulfiller refused (or could not be reached for) one push of this pick list. */
+export async function recordPushFailure(db: Db, pickListId: string, error: string): Promise<void> {
+  await db('shipments')
+    .where({ pick_list_id: pickListId })
+    .update({ push_failures: db.raw('push_failures + 1'), last_push_error: error.slice(0, 500) });
+}
+
+/** How often the fulfiller refused this pick list so far (0: it never answered with a failure). */
+export async function pushFailureCount(db: Db, pickListId: string): Promise<number> {
+  const row = await db('shipments').where({ pick_list_id: pickListId }).first('push_failures');
+  return Number(row?.push_failures ?? 0);
+}
