@@ -27,7 +27,6 @@ import {
   countDuplicateFile,
   createChannelLookup,
   finishFile,
-  insertRawPayload,
   loadChannelRow,
   markPollFinished,
   markPollStarted,
@@ -39,7 +38,7 @@ import {
   takeOverStaleClaim,
 } from '../domain/channels/store';
 import type { Order } from '../domain/orders/model';
-import { findOrderByKey } from '../domain/orders/service';
+import { findOrderByKey, storeRawPayload } from '../domain/orders/service';
 import type { OrderRow } from '../domain/orders/store';
 import type { Db } from '../platform/db';
 import { withBatchId } from '../platform/log-context';
@@ -91,7 +90,7 @@ export function createChannelHooks({ db }: ActivityDeps): {
           if (!connector.fetchDetails) return { complete: true, detail: `${ch.kind} payload stored` };
           const details = await connector.fetchDetails(ch, input.externalId, raws);
           for (const d of details)
-            await insertRawPayload(db, { channel: ch.name, externalId: input.externalId, ...d });
+            await storeRawPayload(db, { channel: ch.name, externalId: input.externalId, ...d });
           return {
             complete: true,
             detail: details.length

@@ -4,7 +4,6 @@ import type { Client } from '@temporalio/client';
 import {
   findIngestError,
   type IngestErrorRow,
-  insertRawPayload,
   listIngestErrors,
   loadChannelRow,
   markRetryFailed,
@@ -12,7 +11,7 @@ import {
 } from '../domain/channels/store';
 import { NotFound, NotPossibleNow, RuleViolation } from '../domain/errors';
 import { normalizeOrder, orderInputSchema, workflowIdFor } from '../domain/orders/model';
-import { findOrderByKey, markWorkflowStarted, storeOrder } from '../domain/orders/service';
+import { findOrderByKey, markWorkflowStarted, storeOrder, storeRawPayload } from '../domain/orders/service';
 import { type OrderStart, startOrderWorkflow } from '../domain/orders/starter';
 import type { Db } from '../platform/db';
 import type { Logger } from '../platform/logger';
@@ -100,7 +99,7 @@ export function createIngestErrorTriage(deps: {
     if (!preview.ok) throw new StillNotAnOrder(preview.reason);
     const externalId = connector.externalIdOf(ch, text) ?? err.external_id ?? undefined;
     if (!externalId) throw new StillNotAnOrder('the corrected payload has no order number');
-    await insertRawPayload(db, { channel: ch.name, externalId, source: 'retry', payload: text });
+    await storeRawPayload(db, { channel: ch.name, externalId, source: 'retry', payload: text });
     if (connector.normalizesAfterFetch) return { externalId, orderId: null, known: preview.known };
     // Complete payloads are normalized here, like an HTTP order: the order exists at once.
     try {

@@ -31,25 +31,6 @@ export async function rawPayloads(db: Db, channel: string, externalId: string): 
     .select('source', 'payload');
 }
 
-/** Stores a payload verbatim unless the same content is stored already; says which happened. */
-export async function insertRawPayload(
-  db: Db | Tx,
-  raw: { channel: string; externalId: string; source: string; payload: string },
-): Promise<{ inserted: boolean }> {
-  const rows = await db('raw_orders')
-    .insert({
-      channel: raw.channel,
-      external_id: raw.externalId,
-      source: raw.source,
-      payload: raw.payload,
-      content_hash: sha256(raw.payload),
-    })
-    .onConflict(['channel', 'external_id', 'content_hash'])
-    .ignore()
-    .returning('id');
-  return { inserted: rows.length > 0 };
-}
-
 export interface IngestErrorInput {
   channel: string;
   source: string;

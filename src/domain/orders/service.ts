@@ -23,7 +23,13 @@ import {
  * For other areas: store a normalized order once under (channel, external id) without starting it,
  * record that its workflow runs, and find the stored workflow ids of a channel's orders.
  */
-export { findOrderByKey, markWorkflowStarted, storeOrder, workflowIdsByExternalId } from './store';
+export {
+  findOrderByKey,
+  markWorkflowStarted,
+  storeOrder,
+  storeRawPayload,
+  workflowIdsByExternalId,
+} from './store';
 
 export interface OrdersServiceDeps {
   db: Db;

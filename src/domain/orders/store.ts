@@ -11,11 +11,12 @@ import type { OrderLineRow, OrderRow } from './rows';
 
 export type { OrderLineRow, OrderRow };
 
+/** The channel's payload, verbatim, once per content (a repeated identical payload is ignored). */
 export async function storeRawPayload(
   db: Db | Tx,
   raw: { channel: string; externalId: string; source: string; payload: string },
-): Promise<void> {
-  await db('raw_orders')
+): Promise<{ inserted: boolean }> {
+  const rows = await db('raw_orders')
     .insert({
       channel: raw.channel,
       external_id: raw.externalId,
@@ -24,7 +25,9 @@ export async function storeRawPayload(
       content_hash: sha256(raw.payload),
     })
     .onConflict(['channel', 'external_id', 'content_hash'])
-    .ignore();
+    .ignore()
+    .returning('id');
+  return { inserted: rows.length > 0 };
 }
 
 /** How an order is stored: who asked (audited), its raw payload, and which workflow runs it. */
