@@ -106,9 +106,12 @@ async function main(): Promise<void> {
   fs.mkdirSync(config.dataDir, { recursive: true });
   const stops: { name: string; stop: () => Promise<void> }[] = [];
   let stopping = false;
+  /** The console build (a vite child process) is cut short by a stop. */
+  const consoleBuild = new AbortController();
   const shutdown = async (code: number) => {
     if (stopping) return;
     stopping = true;
+    consoleBuild.abort();
     log.info('stopping ...');
     for (const s of stops.reverse()) {
       try {
@@ -145,54 +148,78 @@ async function main(): Promise<void> {
   };
   takeSignals();
 
-  try {
-    let databaseUrl = config.DATABASE_URL;
-    if (!databaseUrl) {
-      const pgDir = path.join(config.dataDir, 'postgres');
-      const pg = await supervise(
-        'PostgreSQL',
-        () =>
-          startEmbeddedPostgres({
-            dataDir: pgDir,
-            port: config.EMBEDDED_PG_PORT,
-            persistent: true,
-            onLog: (line) => log.debug({ component: 'postgres' }, line),
-          }),
-        { log, stopping: () => stopping, giveUp },
-      );
-      stops.push({ name: 'PostgreSQL', stop: pg.stop });
-      takeSignals();
-      databaseUrl = pg.first.url;
-      log.info({ port: pg.first.port, dataDir: pg.first.dataDir }, 'embedded PostgreSQL running');
-    }
+  // The web console (web/dist) is built in the background when missing or older than web/: the API
+  // and worker do not wait for it (the console answers 503 until it is there).
+  let consoleReady = false;
+  const consoleBuilt = ensureWebBundle((line) => log.info(line), true, consoleBuild.signal)
+    .then(() => {
+      consoleReady = true;
+    })
+    .catch((err) => {
+      if (!consoleBuild.signal.aborted)
+        log.warn({ err }, 'web console build failed: the API runs without it (npm run build:web)');
+    });
 
-    let temporalAddress = config.TEMPORAL_ADDRESS;
-    let temporalUi = config.TEMPORAL_UI_URL;
-    if (!temporalAddress) {
-      const cliPath = findTemporalCli({
-        ...(config.TEMPORAL_CLI_PATH ? { explicitPath: config.TEMPORAL_CLI_PATH } : {}),
-        log: (line) => log.info(line),
-      });
-      const temporal = await supervise(
-        'Temporal',
-        () =>
-          startTemporalDevServer({
-            cliPath,
-            port: config.TEMPORAL_DEV_PORT,
-            uiPort: config.TEMPORAL_UI_PORT,
-            dbFile: path.join(config.dataDir, 'temporal.sqlite'),
-            namespace: config.TEMPORAL_NAMESPACE,
-            searchAttributes: searchAttributeList,
-            onLog: (line) => log.debug({ component: 'temporal' }, line),
-          }),
-        { log, stopping: () => stopping, giveUp },
-      );
-      const dev = temporal.first;
-      stops.push({ name: 'Temporal', stop: temporal.stop });
-      temporalAddress = dev.address;
-      temporalUi ??= dev.uiUrl;
-      log.info({ address: dev.address, cli: cliPath }, 'Temporal dev server running');
-    }
+  type Started = { stop?: { name: string; stop: () => Promise<void> } };
+  const startDatabase = async (): Promise<Started & { url: string }> => {
+    if (config.DATABASE_URL) return { url: config.DATABASE_URL };
+    const pgDir = path.join(config.dataDir, 'postgres');
+    const pg = await supervise(
+      'PostgreSQL',
+      () =>
+        startEmbeddedPostgres({
+          dataDir: pgDir,
+          port: config.EMBEDDED_PG_PORT,
+          persistent: true,
+          onLog: (line) => log.debug({ component: 'postgres' }, line),
+        }),
+      { log, stopping: () => stopping, giveUp },
+    );
+    takeSignals();
+    log.info({ port: pg.first.port, dataDir: pg.first.dataDir }, 'embedded PostgreSQL running');
+    return { url: pg.first.url, stop: { name: 'PostgreSQL', stop: pg.stop } };
+  };
+
+  const startTemporal = async (): Promise<Started & { address: string; ui: string | undefined }> => {
+    if (config.TEMPORAL_ADDRESS) return { address: config.TEMPORAL_ADDRESS, ui: config.TEMPORAL_UI_URL };
+    const cliPath = findTemporalCli({
+      ...(config.TEMPORAL_CLI_PATH ? { explicitPath: config.TEMPORAL_CLI_PATH } : {}),
+      log: (line) => log.info(line),
+    });
+    const temporal = await supervise(
+      'Temporal',
+      () =>
+        startTemporalDevServer({
+          cliPath,
+          port: config.TEMPORAL_DEV_PORT,
+          uiPort: config.TEMPORAL_UI_PORT,
+          dbFile: path.join(config.dataDir, 'temporal.sqlite'),
+          namespace: config.TEMPORAL_NAMESPACE,
+          searchAttributes: searchAttributeList,
+          onLog: (line) => log.debug({ component: 'temporal' }, line),
+        }),
+      { log, stopping: () => stopping, giveUp },
+    );
+    const dev = temporal.first;
+    log.info({ address: dev.address, cli: cliPath }, 'Temporal dev server running');
+    return {
+      address: dev.address,
+      ui: config.TEMPORAL_UI_URL ?? dev.uiUrl,
+      stop: { name: 'Temporal', stop: temporal.stop },
+    };
+  };
+
+  try {
+    // PostgreSQL and Temporal start side by side; their stops are registered in a fixed order
+    // (stopped in reverse: Temporal, then PostgreSQL), also when the other failed to start.
+    const [database, temporal] = await Promise.allSettled([startDatabase(), startTemporal()]);
+    for (const r of [database, temporal])
+      if (r.status === 'fulfilled' && r.value.stop) stops.push(r.value.stop);
+    if (database.status === 'rejected') throw database.reason;
+    if (temporal.status === 'rejected') throw temporal.reason;
+    const databaseUrl = database.value.url;
+    const temporalAddress = temporal.value.address;
+    const temporalUi = temporal.value.ui;
 
     const db = createDb(databaseUrl);
     const applied = await migrateLatest(db);
@@ -250,7 +277,7 @@ async function main(): Promise<void> {
     const lines = [
       '',
       `Order Hub is running (started in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
-      `  Console        ${api.url}/  (warehouse: ${api.url}/warehouse)`,
+      `  Console        ${api.url}/  (warehouse: ${api.url}/warehouse)${consoleReady ? '' : '  (being built: ready in a few seconds)'}`,
       `  API            ${api.url}/api/orders`,
       `  API docs       ${api.url}/docs  (${api.url}/openapi.json)`,
       ...tokenHint,
@@ -265,6 +292,7 @@ async function main(): Promise<void> {
       '',
     ];
     process.stdout.write(lines.join('\n'));
+    if (!consoleReady) void consoleBuilt.then(() => consoleReady && log.info(`console ready at ${api.url}/`));
   } catch (err) {
     log.fatal({ err: err instanceof Error ? err.message : err }, 'start-up failed');
     await shutdown(1);

@@ -29,13 +29,14 @@ export function webBundleState(): 'missing' | 'stale' | 'fresh' {
   return newestMtime(webRoot) > fs.statSync(index).mtimeMs ? 'stale' : 'fresh';
 }
 
-/** Runs `vite build` for web/ and resolves with its output (rejects with it on failure). */
-export function buildWebBundle(): Promise<string> {
+/** Runs `vite build` for web/ and resolves with its output (rejects with it on failure or abort). */
+export function buildWebBundle(signal?: AbortSignal): Promise<string> {
   const vite = path.join(path.dirname(require.resolve('vite/package.json')), 'bin', 'vite.js');
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [vite, 'build', '--config', path.join(webRoot, 'vite.config.ts')], {
       cwd: path.dirname(webRoot),
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(signal ? { signal } : {}),
     });
     let out = '';
     child.stdout.on('data', (c: Buffer) => {
@@ -50,10 +51,14 @@ export function buildWebBundle(): Promise<string> {
 }
 
 /** Builds the bundle unless it is fresh; says what it did through `log`. */
-export async function ensureWebBundle(log: (line: string) => void, rebuildStale = true): Promise<void> {
+export async function ensureWebBundle(
+  log: (line: string) => void,
+  rebuildStale = true,
+  signal?: AbortSignal,
+): Promise<void> {
   const state = webBundleState();
   if (state === 'fresh' || (state === 'stale' && !rebuildStale)) return;
   const t = Date.now();
-  await buildWebBundle();
+  await buildWebBundle(signal);
   log(`web console built (${state}) in ${Date.now() - t} ms → ${webDist}`);
 }
