@@ -237,11 +237,6 @@ async function main(): Promise<void> {
       WMS_URL: wmsUrl,
       ...(temporalUi ? { TEMPORAL_UI_URL: temporalUi } : {}),
     };
-    // The web console is served from web/dist: built here when missing or older than web/.
-    await ensureWebBundle((line) => log.info(line)).catch((err) =>
-      log.warn({ err }, 'web console build failed: the API runs without it (npm run build:web)'),
-    );
-
     // Sample channels (partner folder, local Shopify/Amazon servers) on a system without channels.
     const sampleDb = createDb(databaseUrl);
     const samples = await startSampleChannels({
