@@ -20,6 +20,7 @@ import { createMetrics } from '../platform/metrics';
 import { ensureSearchAttributes } from '../platform/temporal/connection';
 import { ensureWebBundle } from '../platform/web-bundle';
 import { searchAttributeList } from '../workflows/definitions';
+import { cachedWorkflowBundle } from './cli/bundle-workflows';
 import { startApi, startWorker } from './system';
 import { installWorkerRuntime } from './worker';
 
@@ -161,6 +162,10 @@ async function main(): Promise<void> {
     });
 
   type Started = { stop?: { name: string; stop: () => Promise<void> } };
+  // The workflows are bundled once and cached under the data directory, beside the other start-up work.
+  const workflowBundle = cachedWorkflowBundle(config.dataDir, (line) => log.info(line));
+  workflowBundle.catch(() => undefined); // awaited where the worker starts
+
   const startDatabase = async (): Promise<Started & { url: string }> => {
     if (config.DATABASE_URL) return { url: config.DATABASE_URL };
     const pgDir = path.join(config.dataDir, 'postgres');
@@ -250,7 +255,14 @@ async function main(): Promise<void> {
 
     installWorkerRuntime(config.WORKER_METRICS_PORT, log, { ownSignals: true });
     const metrics = createMetrics();
-    const worker = await startWorker({ config: runtimeConfig, databaseUrl, temporalAddress, log, metrics });
+    const worker = await startWorker({
+      config: runtimeConfig,
+      databaseUrl,
+      temporalAddress,
+      log,
+      metrics,
+      workflowBundlePath: await workflowBundle,
+    });
     const workerStop = { name: 'worker', stop: worker.close };
     stops.push(workerStop);
     worker.done.catch((err) => {

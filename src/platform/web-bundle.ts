@@ -11,7 +11,8 @@ export const webRoot =
   ) ?? path.resolve(__dirname, '..', '..', 'web');
 export const webDist = path.join(webRoot, 'dist');
 
-function newestMtime(p: string): number {
+/** The newest modification time under `p` (skipping dist and node_modules): what a cached build is keyed by. */
+export function newestMtime(p: string): number {
   const st = fs.statSync(p);
   if (!st.isDirectory()) return st.mtimeMs;
   let newest = st.mtimeMs;

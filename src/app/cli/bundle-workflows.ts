@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { workflowInterceptorModules } from '../../platform/temporal/interceptors';
+import { newestMtime } from '../../platform/web-bundle';
 
 export async function bundleWorkflows(file: string, opts: { quiet?: boolean } = {}): Promise<string> {
   const { code } = await bundleWorkflowCode({
@@ -15,6 +16,23 @@ export async function bundleWorkflows(file: string, opts: { quiet?: boolean } = 
   });
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, code);
+  return file;
+}
+
+/**
+ * For `npm start`: the bundle cached under the data directory, rebuilt only when a file under src/
+ * changed since (the worker then starts without webpack's few seconds of bundling).
+ */
+export async function cachedWorkflowBundle(dataDir: string, log: (line: string) => void): Promise<string> {
+  const dir = path.join(dataDir, 'workflow-bundle');
+  const stamp = Math.floor(newestMtime(path.resolve(__dirname, '..', '..')));
+  const file = path.join(dir, `workflows-${stamp}.js`);
+  if (fs.existsSync(file)) return file;
+  const t = Date.now();
+  await bundleWorkflows(file, { quiet: true });
+  for (const old of fs.readdirSync(dir))
+    if (old !== path.basename(file)) fs.rmSync(path.join(dir, old), { force: true });
+  log(`workflows bundled in ${Date.now() - t} ms → ${file}`);
   return file;
 }
 
