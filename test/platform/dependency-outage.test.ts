@@ -3,54 +3,19 @@
 // drops to 0 and one log line says so; when it returns, everything answers again by itself.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type RunningApi, startApi } from '../../src/app/system';
-import { freePort } from '../../src/devkit/ports';
 import { generateToken, issueToken } from '../../src/domain/access/tokens';
 import { loadConfig } from '../../src/platform/config';
 import { migrateLatest } from '../../src/platform/db';
 import { createLogger } from '../../src/platform/logger';
+import { type TcpProxy, tcpProxy } from '../support/processes';
 import { env, freshDatabase, sampleOrder, uid, waitFor } from '../support/system';
 
-/** A loopback TCP forwarder that can refuse connections (cut) like a dead server, then come back. */
-async function tcpProxy(target: string) {
-  const [host, portText] = target.split(':');
-  const port = await freePort();
-  const sockets = new Set<net.Socket>();
-  let server: net.Server | undefined;
-  const listen = () =>
-    new Promise<void>((resolve) => {
-      if (server?.listening) return resolve();
-      server = net.createServer((client) => {
-        const upstream = net.connect(Number(portText), host);
-        for (const s of [client, upstream]) {
-          sockets.add(s);
-          s.on('close', () => sockets.delete(s));
-          s.on('error', () => s.destroy());
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      server.listen(port, '127.0.0.1', () => resolve());
-    });
-  await listen();
-  return {
-    address: `127.0.0.1:${port}`,
-    async cut() {
-      await new Promise<void>((resolve) => {
-        server?.close(() => resolve());
-        for (const s of sockets) s.destroy();
-      });
-    },
-    restore: listen,
-  };
-}
-
-type Proxy = Awaited<ReturnType<typeof tcpProxy>>;
 let database: Awaited<ReturnType<typeof freshDatabase>>;
-let pgProxy: Proxy;
-let temporalProxy: Proxy;
+let pgProxy: TcpProxy;
+let temporalProxy: TcpProxy;
 const logFile = path.join(env.work, `${uid('outage-')}.log`);
 let api: RunningApi;
 let token: string;
