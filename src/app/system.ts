@@ -72,6 +72,14 @@ export async function startApi(opts: {
     namespace: config.TEMPORAL_NAMESPACE,
     connectTimeoutMs: config.TEMPORAL_CONNECT_TIMEOUT_MS,
     rpcTimeoutMs: config.TEMPORAL_RPC_TIMEOUT_MS,
+    // Stored orders wait in the outbox; the sweeper starts them once Temporal is back.
+    startWhileDown: {
+      onDown: (err) =>
+        log.warn(
+          { err: err instanceof Error ? err.message : String(err), address: opts.temporalAddress },
+          'Temporal is unreachable at start: the API starts anyway and answers 503 where it needs Temporal',
+        ),
+    },
   });
   const orders = createOrdersService({ db, client, taskQueue: config.TEMPORAL_TASK_QUEUE, metrics });
   // Webhook and retry lines carry the request id of the call that caused them.

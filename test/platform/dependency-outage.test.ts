@@ -19,6 +19,7 @@ let temporalProxy: TcpProxy;
 const logFile = path.join(env.work, `${uid('outage-')}.log`);
 let api: RunningApi;
 let token: string;
+let apiOptions: Parameters<typeof startApi>[0];
 
 before(async () => {
   database = await freshDatabase();
@@ -37,13 +38,14 @@ before(async () => {
     WORKER_METRICS_PORT: '0',
     PORT: '0',
   });
-  api = await startApi({
+  apiOptions = {
     config,
     databaseUrl: url.toString(),
     temporalAddress: temporalProxy.address,
     log: createLogger({ level: 'info', destination: logFile }),
     port: 0,
-  });
+  };
+  api = await startApi(apiOptions);
 });
 after(async () => {
   await pgProxy.restore().catch(() => {});
@@ -130,5 +132,38 @@ describe('dependency outages', () => {
       body: JSON.stringify(sampleOrder()),
     });
     assert.equal(again.res.status, 201, JSON.stringify(again.body));
+  });
+
+  it('an API started while Temporal is down starts anyway, answers 503 where it needs Temporal, and works once it is back', {
+    timeout: 60_000,
+  }, async () => {
+    await temporalProxy.cut();
+    const t0 = Date.now();
+    const late = await startApi(apiOptions);
+    try {
+      assert.ok(Date.now() - t0 < 15_000, `started in ${Date.now() - t0} ms`);
+      const ready = await fetch(`${late.url}/readyz`);
+      assert.equal(ready.status, 503);
+      assert.deepEqual(((await ready.json()) as { down?: string[] }).down, ['temporal']);
+      const post = await fetch(`${late.url}/api/orders`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(sampleOrder()),
+      });
+      assert.equal(post.status, 503, await post.text());
+      assert.ok(Number(post.headers.get('retry-after')) > 0);
+      await temporalProxy.restore();
+      await waitFor(async () => (await fetch(`${late.url}/readyz`)).status === 200, 'ready again', 30_000);
+      const again = await fetch(`${late.url}/api/orders`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(sampleOrder()),
+      });
+      assert.equal(again.status, 201, await again.text());
+      assert.match(fs.readFileSync(logFile, 'utf8'), /Temporal is unreachable at start/);
+    } finally {
+      await temporalProxy.restore().catch(() => {});
+      await late.close();
+    }
   });
 });

@@ -47,14 +47,27 @@ export async function connectClient(opts: {
   connectTimeoutMs?: number;
   /** Deadline of each call that has none (long polls excepted). Default 5 s. */
   rpcTimeoutMs?: number;
+  /**
+   * The API: when Temporal cannot be reached at start, start anyway on a lazy connection (calls
+   * fail fast and answer 503 until it is back) and say so through `onDown`, instead of failing.
+   */
+  startWhileDown?: { onDown(err: unknown): void };
 }): Promise<Client> {
-  const connection = await Connection.connect({
+  const options = {
     address: opts.address,
     connectTimeout: opts.connectTimeoutMs ?? 5000,
     interceptors: boundedCallInterceptors(opts.rpcTimeoutMs ?? 5000),
     // grpc's reconnect backoff grows to 120 s: capped so the API sees Temporal back within seconds.
     channelArgs: { 'grpc.max_reconnect_backoff_ms': 5000 },
-  });
+  };
+  let connection: Connection;
+  try {
+    connection = await Connection.connect(options);
+  } catch (err) {
+    if (!opts.startWhileDown) throw err;
+    opts.startWhileDown.onDown(err);
+    connection = Connection.lazy(options);
+  }
   return new Client({ connection, namespace: opts.namespace, interceptors: clientInterceptors() });
 }
 
