@@ -5,9 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { Context } from '@temporalio/activity';
 import type { WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Activities } from '../../src/activities';
 import {
@@ -24,6 +22,7 @@ import {
   stateQuery,
 } from '../../src/workflows/definitions';
 import {
+  alertsAbout,
   defaultPolicy,
   MOCK_FULFILLER,
   MOCK_SLA_MINUTES,
@@ -31,8 +30,10 @@ import {
   type MockedTest,
   mockActivities,
   mockFacts,
+  sinceFirstAttempt,
   startTimeSkipping,
   type TimeSkippingHarness,
+  unavailable,
   uniqueId,
   waitForState,
 } from '../support/time-skipping';
@@ -105,22 +106,8 @@ const scan = (trackingNumber = 'TRACK-0001') => ({
   carrier: 'DHL',
   scannedBy: 'packer@test',
 });
-const alertsAbout = (mocks: MockedActivities, re: RegExp) => mocks.alerts().filter((a) => re.test(a.subject));
 const all = (s: OrderState, status: ShipmentState['status'], parts = 1) =>
   s.shipments.length === parts && s.shipments.every((x) => x.status === status);
-
-/** A refused push, retried after `delay` (the test server ignores the delay of the first retry). */
-const unavailable = (delay?: string) =>
-  ApplicationFailure.create({
-    message: 'WMS answered 503',
-    type: 'EndpointUnavailable',
-    ...(delay ? { nextRetryDelay: delay } : {}),
-  });
-/** Workflow time since the activity's first attempt was scheduled. */
-const sinceFirstAttempt = () => {
-  const info = Context.current().info;
-  return info.currentAttemptScheduledTimestampMs - info.scheduledTimestampMs;
-};
 
 describe('order + shipment timers on the time-skipping server', () => {
   it('a fulfiller that refuses the pick list for 2 minutes marks order and shipment FULFILLER_UNREACHABLE and alerts once, naming it', async () => {

@@ -5,8 +5,6 @@
 // and `shipment` workflows have theirs in order-timers.test.ts.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   approveUpdate,
@@ -18,6 +16,7 @@ import {
   stateQuery,
 } from '../../src/workflows/definitions';
 import {
+  alertsAbout,
   defaultPolicy,
   MOCK_FULFILLER,
   MOCK_ORDER_ID,
@@ -26,8 +25,10 @@ import {
   type MockedTest,
   mockActivities,
   mockFacts,
+  sinceFirstAttempt,
   startTimeSkipping,
   type TimeSkippingHarness,
+  unavailable,
   uniqueId,
   waitForState,
 } from '../support/time-skipping';
@@ -64,20 +65,6 @@ async function startOrder(test: MockedTest, ready: (s: OrderState) => boolean, w
 }
 
 const scan = { trackingNumber: 'TRACK-0001', carrier: 'DHL', scannedBy: 'packer@test' };
-const alertsAbout = (mocks: MockedActivities, re: RegExp) => mocks.alerts().filter((a) => re.test(a.subject));
-
-/** A refused push, retried after `delay` (the test server ignores the delay of the first retry). */
-const unavailable = (delay?: string) =>
-  ApplicationFailure.create({
-    message: 'WMS answered 503',
-    type: 'EndpointUnavailable',
-    ...(delay ? { nextRetryDelay: delay } : {}),
-  });
-/** Workflow time since the activity's first attempt was scheduled. */
-const sinceFirstAttempt = () => {
-  const info = Context.current().info;
-  return info.currentAttemptScheduledTimestampMs - info.scheduledTimestampMs;
-};
 
 describe('order timers on the time-skipping server', () => {
   it('a fulfiller that refuses the pick list for 2 minutes marks the order FULFILLER_UNREACHABLE and alerts once, naming it', async () => {

@@ -29,6 +29,29 @@ async function stock(sku: string, fulfiller: string, delta: number) {
   assert.equal(r.status, 201, JSON.stringify(r.body));
 }
 
+/**
+ * A US lamp order of 3 with 1 at WH-LA and 5 at 3PL-SG (plus `extra` stock): it splits into two
+ * shipments, both awaiting their scan.
+ */
+async function splitOrderAwaitingScan(extra: Record<string, number> = {}) {
+  const sku = uid('SPLIT-');
+  await stock(sku, 'WH-LA', 1);
+  await stock(sku, '3PL-SG', 5);
+  for (const [fulfiller, qty] of Object.entries(extra)) await stock(sku, fulfiller, qty);
+  const created = await sys.request(
+    'POST',
+    '/api/orders',
+    sampleOrder({ lines: [{ sku, qty: 3, unitPriceMinor: 700 }] }),
+  );
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const id = created.body.id as string;
+  const waiting = await waitFor(async () => {
+    const o = (await sys.request('GET', `/api/orders/${id}`)).body;
+    return o.workflow?.status === 'AWAITING_SCAN' && o.workflow.shipments.length === 2 ? o : undefined;
+  }, 'two shipments awaiting scan');
+  return { sku, id, waiting };
+}
+
 describe('split shipments', () => {
   it('splits across two fulfillers and completes only when both parts are scanned', async () => {
     const sku = uid('SPLIT-');
@@ -160,16 +183,7 @@ describe('split shipments', () => {
   });
 
   it('cancels the unshipped part of a partly shipped order: its pick list is cancelled, its stock released, the shipped part stays shipped', async () => {
-    const sku = uid('SPLIT-');
-    await stock(sku, 'WH-LA', 1);
-    await stock(sku, '3PL-SG', 5);
-    const id = (
-      await sys.request('POST', '/api/orders', sampleOrder({ lines: [{ sku, qty: 3, unitPriceMinor: 700 }] }))
-    ).body.id as string;
-    const waiting = await waitFor(async () => {
-      const o = (await sys.request('GET', `/api/orders/${id}`)).body;
-      return o.workflow?.status === 'AWAITING_SCAN' && o.workflow.shipments.length === 2 ? o : undefined;
-    }, 'two shipments awaiting scan');
+    const { sku, id, waiting } = await splitOrderAwaitingScan();
     const [la, sg] = waiting.workflow.shipments as { pickListId: string; fulfiller: string }[];
     // The scan addresses the shipment itself; its order answers that it is now partly shipped.
     const scanned = await sys.request('POST', `/api/shipments/${la!.pickListId}/scan`, {
@@ -224,17 +238,7 @@ describe('split shipments', () => {
   });
 
   it('reroutes the unshipped part of a partly shipped order: it is cancelled at its fulfiller and shipped from the new one', async () => {
-    const sku = uid('SPLIT-');
-    await stock(sku, 'WH-LA', 1);
-    await stock(sku, '3PL-SG', 5);
-    await stock(sku, 'FACTORY-CN', 5);
-    const id = (
-      await sys.request('POST', '/api/orders', sampleOrder({ lines: [{ sku, qty: 3, unitPriceMinor: 700 }] }))
-    ).body.id as string;
-    const waiting = await waitFor(async () => {
-      const o = (await sys.request('GET', `/api/orders/${id}`)).body;
-      return o.workflow?.status === 'AWAITING_SCAN' && o.workflow.shipments.length === 2 ? o : undefined;
-    }, 'two shipments awaiting scan');
+    const { sku, id, waiting } = await splitOrderAwaitingScan({ 'FACTORY-CN': 5 });
     const [la, sg] = waiting.workflow.shipments as { pickListId: string }[];
     const first = await sys.request('POST', `/api/shipments/${la!.pickListId}/scan`, {
       trackingNumber: 'TRK-LA-0200',

@@ -2,6 +2,7 @@
 // file, and mocked activities (a default happy path plus per-test overrides) swapped in per test.
 import fs from 'node:fs';
 import path from 'node:path';
+import { Context } from '@temporalio/activity';
 import type { WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
@@ -171,6 +172,24 @@ export function mockActivities(overrides: Partial<Activities> = {}): MockedActiv
     alerts: () => callsTo('sendAlert').map((args) => args[0] as Parameters<Activities['sendAlert']>[0]),
   };
 }
+
+/** The alerts sent so far whose subject matches. */
+export const alertsAbout = (mocks: MockedActivities, re: RegExp) =>
+  mocks.alerts().filter((a) => re.test(a.subject));
+
+/** A refused push, retried after `delay` (the test server ignores the delay of the first retry). */
+export const unavailable = (delay?: string) =>
+  ApplicationFailure.create({
+    message: 'WMS answered 503',
+    type: 'EndpointUnavailable',
+    ...(delay ? { nextRetryDelay: delay } : {}),
+  });
+
+/** In an activity mock: workflow time since the activity's first attempt was scheduled. */
+export const sinceFirstAttempt = () => {
+  const info = Context.current().info;
+  return info.currentAttemptScheduledTimestampMs - info.scheduledTimestampMs;
+};
 
 const bundles = new Map<string, Promise<{ code: string }>>();
 
