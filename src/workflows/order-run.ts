@@ -274,6 +274,8 @@ export class OrderRun {
         this.note('stock lock bypassed', 'shipping without reservation');
         return [{ fulfiller: route.fulfiller, lines: lines.map((l) => ({ sku: l.sku, qty: l.qty })) }];
       }
+      // Counted before the attempt: a replenishment that arrives while it (or the alert) runs still wakes the wait.
+      const seen = this.replenishments;
       await this.enter('reserve', 'reserve');
       const id = this.orderId();
       const result = await quick.reserveStock.executeWithOptions(
@@ -315,7 +317,6 @@ export class OrderRun {
         subject: 'stock short, order on hold',
         text: result.short.map((s) => `${s.sku}: need ${s.needed}, available ${s.available}`).join('\n'),
       });
-      const seen = this.replenishments;
       await this.wait(
         () => this.replenishments > seen || this.state.flags.bypassStock || this.pendingReroute !== undefined,
       );

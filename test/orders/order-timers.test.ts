@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { Context } from '@temporalio/activity';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Activities } from '../../src/activities';
@@ -20,6 +21,7 @@ import {
   shipmentStateQuery,
   shipmentWorkflowId,
   stateQuery,
+  stockReplenishedSignal,
 } from '../../src/workflows/definitions';
 import {
   alertsAbout,
@@ -163,6 +165,38 @@ describe('order + shipment timers on the time-skipping server', () => {
       await waitForState(handle, (x) => x.status === 'AWAITING_SCAN', 'AWAITING_SCAN');
       assert.equal(alertsAbout(mocks, /unreachable/).length, 0);
       assert.equal((await handle.query(stateQuery)).flags.fulfillerUnreachable, false);
+    });
+  });
+
+  it('stock that arrives while the stock-short alert is still being sent wakes the order (no lost replenishment)', async () => {
+    const orderId = randomUUID();
+    let attempts = 0;
+    const mocks = orderMocks(orderId, {
+      async reserveStock(_id, _fulfiller, lines) {
+        attempts++;
+        return attempts === 1
+          ? { ok: false, short: [{ sku: 'SKU-1', needed: 2, available: 0 }] }
+          : { ok: true, lines: lines.map((l) => ({ sku: l.sku, qty: l.qty })), alreadyReserved: false };
+      },
+      // The restock's signal lands while the alert activity runs (as an adjustment right after the
+      // order shows ON_HOLD_STOCK does).
+      async sendAlert(alert) {
+        if (/stock short/.test(alert.subject))
+          await env.client.workflow
+            .getHandle(Context.current().info.workflowExecution!.workflowId)
+            .signal(stockReplenishedSignal, { skus: ['SKU-1'] });
+        return `mock-${alert.key}`;
+      },
+    });
+    await harness.withMocks(mocks, async (test) => {
+      const handle = await startOrder(
+        test,
+        orderId,
+        (s) => s.status === 'AWAITING_SCAN',
+        'AWAITING_SCAN after the restock',
+      );
+      assert.equal(attempts, 2);
+      assert.ok((await handle.query(stateQuery)).timeline.some((t) => t.event === 'stock replenished'));
     });
   });
 
