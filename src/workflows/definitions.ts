@@ -63,7 +63,10 @@ export type OverrideAction = (typeof overrideActions)[number];
 export interface OverrideRequest {
   action: OverrideAction;
   reason: string;
+  /** Who asks: the person's login (API), or what a Temporal UI signal says. */
   actor: string;
+  /** The person's id; the two-supervisor rule compares it. Absent in older histories and in UI signals. */
+  actorId?: string;
   /** Role the actor holds; signals from the Temporal UI default to supervisor. */
   role?: string;
   /** Target fulfiller for `reroute`. */
@@ -85,6 +88,8 @@ export interface ApprovalRequest {
   role: 'legal' | 'risk';
   decision: 'approve' | 'reject';
   actor: string;
+  /** The person's id (absent in older histories). */
+  actorId?: string;
   comment?: string;
   requestId?: string;
 }
@@ -169,7 +174,15 @@ export interface OrderState {
     cancelRequested: boolean;
   };
   route?: RouteDecision;
-  approvals: { role: string; decision: string; actor: string; comment?: string; at: string }[];
+  approvals: {
+    role: string;
+    decision: string;
+    actor: string;
+    /** The person's id; absent in approvals recorded before people existed. */
+    actorId?: string;
+    comment?: string;
+    at: string;
+  }[];
   waitingForSkus: string[];
   /** The first (for a split order: the preferred fulfiller's) shipment. */
   shipment?: ShipmentState;
@@ -180,7 +193,7 @@ export interface OrderState {
   /** Why the order was cancelled (a supervisor, a rejection, the channel). */
   cancelReason?: string;
   /** The first supervisor's bypass-stock, waiting for a second, different supervisor to confirm it. */
-  pendingBypassStock?: { actor: string; reason: string; at: string };
+  pendingBypassStock?: { actor: string; actorId?: string; reason: string; at: string };
   timeline: TimelineEntry[];
 }
 

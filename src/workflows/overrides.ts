@@ -103,7 +103,12 @@ export class OrderOverrides {
       case 'bypass-stock': {
         const first = state.pendingBypassStock;
         if (run.policy.bypassStockNeedsSecondApproval && !first) {
-          state.pendingBypassStock = { actor: req.actor, reason: req.reason, at: new Date().toISOString() };
+          state.pendingBypassStock = {
+            actor: req.actor,
+            ...(req.actorId ? { actorId: req.actorId } : {}),
+            reason: req.reason,
+            at: new Date().toISOString(),
+          };
           const message = 'recorded; takes effect when a second, different supervisor confirms it';
           run.note('override bypass-stock pending', `${req.reason} ${by}; ${message}`);
           await this.audit(req, before, 'pending', { pendingBypassStock: state.pendingBypassStock });
@@ -167,6 +172,7 @@ export class OrderOverrides {
       role: req.role,
       decision: req.decision,
       actor: req.actor,
+      ...(req.actorId ? { actorId: req.actorId } : {}),
       at: new Date().toISOString(),
       ...(req.comment ? { comment: req.comment } : {}),
     });

@@ -12,6 +12,18 @@ export function openShipments(state: Pick<OrderState, 'shipments'>) {
   );
 }
 
+/**
+ * Whether two requests come from the same person: by person id when both carry one, else by the
+ * actor as recorded (histories from before people, Temporal UI signals) — exactly as before, so
+ * replaying an old history takes the same branch.
+ */
+export function samePerson(
+  a: { actor: string; actorId?: string | undefined },
+  b: { actor: string; actorId?: string | undefined },
+): boolean {
+  return a.actorId && b.actorId ? a.actorId === b.actorId : a.actor === b.actor;
+}
+
 /** Why the order refuses this override now, or undefined when it accepts it. */
 export function overrideRejection(req: OverrideRequest, state: OrderState): string | undefined {
   if (!req || typeof req !== 'object') return 'an override needs {action, reason, actor}';
@@ -30,7 +42,7 @@ export function overrideRejection(req: OverrideRequest, state: OrderState): stri
       if (state.flags.bypassStock) return 'stock lock is already bypassed';
       if (state.stockReserved) return 'stock is already reserved';
       // The manual override door: above the policy value one supervisor cannot open it alone.
-      return state.pendingBypassStock?.actor === req.actor
+      return state.pendingBypassStock && samePerson(state.pendingBypassStock, req)
         ? `a second, different supervisor must confirm the bypass-stock ${req.actor} asked for`
         : undefined;
     case 'reroute': {
