@@ -117,6 +117,109 @@ function docsRoutes(document: () => unknown): RouteDef[] {
   ];
 }
 
+/** Largest request body, after decompression. */
+export const BODY_LIMIT_BYTES = 2 * 1024 * 1024;
+/**
+ * Deepest nesting of arrays and objects a JSON body may have. Our deepest document (a channel
+ * payload in an ingest retry) is about 8 levels; 32 leaves room and keeps every later walk
+ * (zod, JSON.stringify, pg) far from the stack limit.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/** The media types a JSON route reads. */
+const JSON_TYPES = ['application/json', 'application/*+json'];
+
+/** Counts nesting without recursion, so a 100,000-level body cannot overflow the stack here either. */
+export function jsonDepthExceeds(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (v === null || typeof v !== 'object') continue;
+    if (depth + 1 > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/**
+ * How a write route reads its body (after authentication, so a caller without a token never has
+ * it read): JSON only, at most BODY_LIMIT_BYTES after decompression, at most MAX_JSON_DEPTH deep;
+ * the raw-body paths (webhooks, see withRawBodies) get their bytes instead.
+ */
+function bodyReaders(): RequestHandler[] {
+  const raw = express.raw({ type: () => true, limit: BODY_LIMIT_BYTES });
+  const json = express.json({ type: JSON_TYPES, limit: BODY_LIMIT_BYTES });
+  return [
+    (req: Request, res: Response, next: NextFunction) => {
+      if (res.locals.rawBody === true) return raw(req, res, next);
+      // req.is: null without a body, false for a body of another type.
+      if (req.is(JSON_TYPES) === false)
+        return next(
+          new HttpProblem(
+            415,
+            'Unsupported media type',
+            `this route reads JSON: send the body as application/json (got ${String(req.header('content-type') ?? 'no content type').slice(0, 80)})`,
+            [{ path: 'headers.content-type', message: 'application/json' }],
+          ),
+        );
+      return json(req, res, next);
+    },
+    (req: Request, res: Response, next: NextFunction) => {
+      if (res.locals.rawBody !== true && jsonDepthExceeds(req.body, MAX_JSON_DEPTH))
+        return next(
+          new HttpProblem(
+            400,
+            'Too deeply nested',
+            `the JSON body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`,
+            [{ path: 'body', message: `nested deeper than ${MAX_JSON_DEPTH} levels` }],
+          ),
+        );
+      next();
+    },
+  ];
+}
+
+/**
+ * After every route: a known path asked with a method it does not have answers 405 with `Allow`,
+ * and OPTIONS lists the methods it has (express's own answer counts the console's catch-all GET).
+ */
+function methodsOfKnownPaths(table: RouteDef[]): RequestHandler {
+  const methodsByPath = new Map<string, Set<string>>();
+  for (const def of table) {
+    const methods = methodsByPath.get(def.path) ?? new Set<string>();
+    methods.add(def.method.toUpperCase());
+    if (def.method === 'get') methods.add('HEAD');
+    methodsByPath.set(def.path, methods);
+  }
+  const router = express.Router();
+  // A URL may match several paths (`/api/orders/:id` and `/api/orders/export`): their methods add up.
+  for (const [path, methods] of methodsByPath)
+    router.all(path, (_req: Request, res: Response, next: NextFunction) => {
+      const allowed = (res.locals.allowedMethods as Set<string> | undefined) ?? new Set<string>(['OPTIONS']);
+      for (const m of methods) allowed.add(m);
+      res.locals.allowedMethods = allowed;
+      next();
+    });
+  router.use((req: Request, res: Response, next: NextFunction) => {
+    const allowed = res.locals.allowedMethods as Set<string> | undefined;
+    if (!allowed) return next();
+    const allow = [...allowed].sort().join(', ');
+    res.setHeader('allow', allow);
+    if (req.method === 'OPTIONS') {
+      res.status(204).end();
+      return;
+    }
+    next(
+      new HttpProblem(
+        405,
+        'Method not allowed',
+        `${req.method} is not allowed on ${req.path}; allowed: ${allow}`,
+      ),
+    );
+  });
+  return router;
+}
+
 export function createApp({
   log,
   metrics,
@@ -160,7 +263,7 @@ export function createApp({
     });
     next();
   });
-  app.use(express.json({ limit: '2mb' }));
+  // No body parser here: each route reads its body after authentication (routeBody below).
 
   app.use('/docs/assets', express.static(swaggerUi.getAbsoluteFSPath(), { index: false, maxAge: '1h' }));
 
@@ -184,6 +287,7 @@ export function createApp({
       ),
   });
 
+  const routeBody = bodyReaders();
   const table: RouteDef[] = [...platformRoutes(metrics, dependencies), ...routes];
   let document: unknown;
   table.push(...docsRoutes(() => document));
@@ -208,7 +312,7 @@ export function createApp({
         }
       });
     }
-    if (def.method !== 'get') chain.push(writeLimit);
+    if (def.method !== 'get') chain.push(writeLimit, ...routeBody);
     chain.push(async (req: Request, res: Response, next: NextFunction) => {
       try {
         const params = def.params
@@ -247,6 +351,7 @@ export function createApp({
     app[def.method](def.path, ...chain);
   }
 
+  app.use(methodsOfKnownPaths(table));
   if (consoleUi) app.use(consoleUi);
 
   app.use((req: Request, _res: Response, next: NextFunction) => {

@@ -2,10 +2,12 @@
 // memory, revocation checked on every request) and the scope rules of warehouse and integration tokens.
 import crypto from 'node:crypto';
 import type { Request } from 'express';
+import { ipKeyGenerator, MemoryStore, type Options } from 'express-rate-limit';
 import type { Role } from '../domain/access/roles';
 import { type Principal, tokenIsActive, type Verification, verifyToken } from '../domain/access/tokens';
 import type { Db } from '../platform/db';
 import type { Logger } from '../platform/logger';
+import { TOKEN_PATTERN } from '../platform/token-format';
 import { HttpProblem } from './problem';
 
 export type { Principal };
@@ -31,13 +33,78 @@ export function forbidden(detail: string): HttpProblem {
   return new HttpProblem(403, 'Forbidden', detail);
 }
 
-export function createAuthenticator({ db, log }: { db: Db; log: Logger }) {
+/** Failed token checks allowed per client IP and per token prefix within the window (config AUTH_FAILURE_*). */
+export interface FailedLoginLimits {
+  perClient: number;
+  perTokenPrefix: number;
+  windowSeconds: number;
+}
+
+/** Generous enough for any test suite or integration; production sets them from the config. */
+const DEFAULT_FAILED_LOGIN_LIMITS: FailedLoginLimits = {
+  perClient: 50,
+  perTokenPrefix: 10,
+  windowSeconds: 900,
+};
+
+/**
+ * Counts failed token checks per client IP and per token prefix (express-rate-limit's memory store:
+ * fixed windows, expired entries dropped in bulk). Only failures count; a successful check never does.
+ */
+function failedLoginCounter(limits: FailedLoginLimits) {
+  const store = new MemoryStore();
+  // The store reads only windowMs of the middleware's options.
+  store.init({ windowMs: limits.windowSeconds * 1000 } as Options);
+  const keysOf = (ip: string, prefix: string | undefined) => [
+    { key: `ip:${ipKeyGenerator(ip)}`, limit: limits.perClient, what: 'from this client' },
+    ...(prefix
+      ? [{ key: `prefix:${prefix}`, limit: limits.perTokenPrefix, what: `for token ${prefix}` }]
+      : []),
+  ];
+  return {
+    /** 429 when this client or this prefix has used up its failures; the caller has not been checked yet. */
+    async refuseIfExhausted(ip: string, prefix: string | undefined): Promise<void> {
+      for (const { key, limit, what } of keysOf(ip, prefix)) {
+        const info = await store.get(key);
+        if (info && info.totalHits >= limit) {
+          const retryAfter = Math.max(
+            1,
+            Math.ceil(((info.resetTime?.getTime() ?? Date.now()) - Date.now()) / 1000),
+          );
+          throw new HttpProblem(
+            429,
+            'Too many failed logins',
+            `more than ${limit} failed token checks ${what} within ${limits.windowSeconds} s; retry after ${retryAfter} s`,
+            undefined,
+            retryAfter,
+          );
+        }
+      }
+    },
+    async failed(ip: string, prefix: string | undefined): Promise<void> {
+      for (const { key } of keysOf(ip, prefix)) await store.increment(key);
+    },
+  };
+}
+
+export function createAuthenticator({
+  db,
+  log,
+  failedLogins = DEFAULT_FAILED_LOGIN_LIMITS,
+}: {
+  db: Db;
+  log: Logger;
+  failedLogins?: FailedLoginLimits;
+}) {
   const verified = new Map<string, { principal: Principal; until: number }>();
   const inFlight = new Map<string, Promise<Verification>>();
+  const failures = failedLoginCounter(failedLogins);
+
+  /** Keyed by a digest, so the map never holds a token. */
+  const cacheKey = (token: string) => crypto.createHash('sha256').update(token).digest('base64url');
 
   async function verify(token: string): Promise<Verification> {
-    // Keyed by a digest, so the map never holds a token.
-    const key = crypto.createHash('sha256').update(token).digest('base64url');
+    const key = cacheKey(token);
     const hit = verified.get(key);
     if (hit && hit.until > Date.now()) {
       return (await tokenIsActive(db, hit.principal.tokenId))
@@ -64,8 +131,15 @@ export function createAuthenticator({ db, log }: { db: Db; log: Logger }) {
       if (!header) throw unauthorized('send an API token: Authorization: Bearer <token>');
       const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
       if (!m) throw unauthorized('the Authorization header must be "Bearer <token>"');
-      const result = await verify(m[1]!);
+      const token = m[1]!;
+      const ip = req.ip ?? req.socket.remoteAddress ?? '';
+      const prefix = TOKEN_PATTERN.exec(token)?.[1];
+      // A client or prefix past its failures is not checked at all (no scrypt for it); a token
+      // verified before (in the cache) still passes, so the legitimate owner is not locked out.
+      if (!verified.has(cacheKey(token))) await failures.refuseIfExhausted(ip, prefix);
+      const result = await verify(token);
       if (result.ok) return result.principal;
+      await failures.failed(ip, prefix);
       // The prefix is the token's public name; the secret never reaches a log line.
       log.info({ requestId, reason: result.reason, tokenPrefix: result.prefix }, 'authentication failed');
       throw unauthorized(

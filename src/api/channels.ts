@@ -13,14 +13,18 @@ import { type RouteDef, route } from './route';
 export const RAW_BODY_PATHS = ['/webhooks/shopify'];
 
 /**
- * Serves `app` behind a thin front app that keeps the raw body of `RAW_BODY_PATHS` as a Buffer; the
- * app's JSON parser then leaves those requests alone (their body is already read).
+ * Serves `app` behind a thin front app that marks the requests to `RAW_BODY_PATHS`: the app's body
+ * reader then keeps their body as a Buffer. Nothing is read or parsed here, so every failure
+ * (too large, broken gzip) goes through the app's one problem+json handler.
  */
 export function withRawBodies(app: Express): Express {
   const front = express();
   front.disable('x-powered-by');
   front.set('trust proxy', 'loopback');
-  front.post(RAW_BODY_PATHS, express.raw({ type: () => true, limit: '2mb' }));
+  front.post(RAW_BODY_PATHS, (_req, res, next) => {
+    res.locals.rawBody = true;
+    next();
+  });
   front.use(app);
   return front;
 }

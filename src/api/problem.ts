@@ -1,4 +1,5 @@
 // Errors as application/problem+json (RFC 9457): the type routes throw, the mapping of domain refusals, one handler that writes both.
+import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler } from 'express';
 import { ZodError } from 'zod';
 import { DomainError, InvalidInput, NotFound, NotPossibleNow, RuleViolation } from '../domain/errors';
@@ -39,14 +40,54 @@ export function dependencyProblem(dependency: Dependency): HttpProblem {
   );
 }
 
+type Issue = ZodError['issues'][number];
+type PathSegment = PropertyKey;
+interface LocatedProblem {
+  path: PathSegment[];
+  message: string;
+}
+
+function pathText(prefix: string, path: readonly PathSegment[]): string {
+  return [prefix, ...path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))]
+    .filter(Boolean)
+    .join('.')
+    .replace(/\.\[/g, '[');
+}
+
+/**
+ * Of a union's alternatives, the ones the input came closest to: those whose deepest problem lies
+ * deepest (an order missing `shipTo.country` is an order, not a batch). Ties keep them all.
+ */
+function closestAlternatives(alternatives: Issue[][]): Issue[][] {
+  const reach = (issues: Issue[]) => Math.max(0, ...issues.map((i) => i.path.length));
+  const best = Math.max(...alternatives.map(reach));
+  return alternatives.filter((issues) => reach(issues) === best);
+}
+
+/** One entry per problem, each at its full path: unions, records and strict objects are opened up. */
+function flatten(issue: Issue, base: readonly PathSegment[], note = ''): LocatedProblem[] {
+  const path = [...base, ...issue.path];
+  if (issue.code === 'invalid_union' && issue.errors.length) {
+    const kept = closestAlternatives(issue.errors);
+    return kept.flatMap((alternative, i) =>
+      alternative.flatMap((sub) =>
+        flatten(sub, path, kept.length > 1 ? ` (shape ${i + 1} of ${kept.length} accepted here)` : note),
+      ),
+    );
+  }
+  if ((issue.code === 'invalid_key' || issue.code === 'invalid_element') && issue.issues.length) {
+    const at = issue.code === 'invalid_element' ? [...path, issue.key as PathSegment] : path;
+    return issue.issues.flatMap((sub) => flatten(sub, at, note));
+  }
+  if (issue.code === 'unrecognized_keys')
+    return issue.keys.map((key) => ({ path: [...path, key], message: `unknown field${note}` }));
+  return [{ path, message: `${issue.message}${note}` }];
+}
+
 export function fieldErrors(err: ZodError, prefix: string): FieldError[] {
-  return err.issues.map((i) => ({
-    path: [prefix, ...i.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))]
-      .filter(Boolean)
-      .join('.')
-      .replace(/\.\[/g, '['),
-    message: i.message,
-  }));
+  return err.issues
+    .flatMap((i) => flatten(i, []))
+    .map((e) => ({ path: pathText(prefix, e.path), message: e.message }));
 }
 
 export function validationProblem(err: ZodError, where: 'body' | 'query' | 'params'): HttpProblem {
@@ -78,6 +119,74 @@ export function domainProblem(err: DomainError, method: string): HttpProblem {
   return new HttpProblem(statusOf(err), err.title, err.message, errors.length ? errors : undefined);
 }
 
+/** What the body parser (body-parser/raw-body) and the router throw: http-errors with a 4xx status. */
+interface ClientError {
+  status?: number;
+  statusCode?: number;
+  expose?: boolean;
+  type?: string;
+  code?: string;
+  encoding?: string;
+  charset?: string;
+  limit?: number;
+  message?: string;
+}
+
+/**
+ * Errors of reading a request (body too large, not JSON, an unknown or broken Content-Encoding, a
+ * bad percent-escape in the path) as problems: the client's fault, said plainly, no internals.
+ */
+export function clientErrorProblem(raw: unknown): HttpProblem | undefined {
+  if (!raw || typeof raw !== 'object') return undefined;
+  const err = raw as ClientError;
+  const status = err.status ?? err.statusCode;
+  if (typeof status !== 'number' || status < 400 || status > 499) return undefined;
+  const body = (message: string) => [{ path: 'body', message }];
+  switch (err.type) {
+    case 'entity.too.large':
+      return new HttpProblem(
+        413,
+        'Payload too large',
+        `the request body is larger than ${err.limit ?? 'the limit'} bytes`,
+        body('too large'),
+      );
+    case 'entity.parse.failed':
+      return new HttpProblem(
+        400,
+        'Malformed JSON',
+        'the request body is not valid JSON',
+        body('not valid JSON'),
+      );
+    case 'encoding.unsupported':
+      return new HttpProblem(
+        415,
+        'Unsupported content encoding',
+        `Content-Encoding "${String(err.encoding ?? '').slice(0, 40)}" is not supported; send identity, gzip, deflate or br`,
+        [{ path: 'headers.content-encoding', message: 'identity, gzip, deflate or br' }],
+      );
+    case 'charset.unsupported':
+      return new HttpProblem(
+        415,
+        'Unsupported charset',
+        `charset "${String(err.charset ?? '').slice(0, 40)}" is not supported; send UTF-8`,
+        [{ path: 'headers.content-type', message: 'charset=utf-8' }],
+      );
+  }
+  // zlib's errors (Z_DATA_ERROR, Z_BUF_ERROR, ...): the body is not what its Content-Encoding says.
+  if (typeof err.code === 'string' && err.code.startsWith('Z_'))
+    return new HttpProblem(
+      400,
+      'Malformed body',
+      'the request body could not be decompressed as its Content-Encoding says',
+      body('not decompressible'),
+    );
+  return new HttpProblem(
+    status,
+    STATUS_CODES[status] ?? 'Bad request',
+    err.expose && err.message ? err.message.slice(0, 200) : 'the request could not be read',
+  );
+}
+
 /**
  * The one error handler. `dependencyDown` hears of every request that failed because PostgreSQL or
  * Temporal was unreachable (the dependency monitor: metric and one log line per transition).
@@ -100,12 +209,7 @@ export function problemHandler(
     if (err instanceof HttpProblem) problem = err;
     else if (err instanceof DomainError) problem = domainProblem(err, req.method);
     else if (err instanceof ZodError) problem = validationProblem(err, 'body');
-    else if (err?.type === 'entity.too.large')
-      problem = new HttpProblem(413, 'Payload too large', err.message);
-    else if (err?.type === 'entity.parse.failed')
-      problem = new HttpProblem(400, 'Malformed JSON', 'the request body is not valid JSON', [
-        { path: 'body', message: 'not valid JSON' },
-      ]);
+    else if (clientErrorProblem(err)) problem = clientErrorProblem(err) as HttpProblem;
     else if (unreachableDependency(err)) {
       const dependency = unreachableDependency(err) as Dependency;
       log.warn(

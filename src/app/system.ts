@@ -90,7 +90,15 @@ export async function startApi(opts: {
     log: contextualLogger(log),
     metrics,
   });
-  const auth = createAuthenticator({ db, log });
+  const auth = createAuthenticator({
+    db,
+    log,
+    failedLogins: {
+      perClient: config.AUTH_FAILURES_PER_CLIENT,
+      perTokenPrefix: config.AUTH_FAILURES_PER_TOKEN_PREFIX,
+      windowSeconds: config.AUTH_FAILURE_WINDOW_SECONDS,
+    },
+  });
   if (config.ORDER_HUB_BOOTSTRAP_ADMIN_TOKEN) {
     const outcome = await ensureToken(
       db,

@@ -1,6 +1,7 @@
 // Order Hub's configuration: the environment, parsed once with zod; a bad value names its variable.
 import path from 'node:path';
 import { z } from 'zod';
+import { KeyRingError, parseKeyRing } from './crypto/key-ring';
 import { TOKEN_PATTERN } from './token-format';
 
 const bool = z
@@ -13,6 +14,20 @@ const optionalUrl = z
   .optional()
   .transform((v) => (v === '' ? undefined : v))
   .pipe(z.url().optional());
+
+/** `host` or `host:port` entries, comma-separated (the outbound allow-lists). */
+const hostList = z
+  .string()
+  .default('')
+  .transform((v) =>
+    v
+      .split(',')
+      .map((e) => e.trim().toLowerCase())
+      .filter(Boolean),
+  )
+  .refine((entries) => entries.every((e) => /^(\[[0-9a-f:.]+\]|[a-z0-9._-]+)(?::\d{1,5})?$/.test(e)), {
+    message: 'expected host or host:port entries separated by commas, e.g. 127.0.0.1:4010,[::1],wms.internal',
+  });
 
 export const configSchema = z.object({
   NODE_ENV: z
@@ -111,6 +126,42 @@ export const configSchema = z.object({
   TEMPORAL_UI_URL: optionalUrl.describe(
     "Where the Temporal Web UI is, for the console's links. Unset: the dev server's UI.",
   ),
+  CODEC_UI_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((e) => e.trim().replace(/\/+$/, ''))
+        .filter(Boolean),
+    )
+    .refine((origins) => origins.every((o) => /^https?:\/\/[^/\s]+$/.test(o)), {
+      message: 'expected origins (scheme://host[:port], no path) separated by commas',
+    })
+    .describe(
+      "Origins of Temporal Web UIs allowed to call the codec endpoint (`/codec/encode`, `/codec/decode`) from the browser (CORS with credentials), comma-separated, e.g. `https://temporal.example.com`. TEMPORAL_UI_URL's origin is always allowed; `npm start` adds its dev server's UI.",
+    ),
+  CODEC_COOKIE_SAMESITE: z
+    .enum(['lax', 'strict', 'none'])
+    .default('lax')
+    .describe(
+      "SameSite of the codec session cookie the console sets at sign-in (the Temporal UI sends it with 'include cross-origin credentials'). `lax` when the UI and the API share a site (e.g. temporal.example.com and orders.example.com); `none` (always Secure, https only) when they do not.",
+    ),
+  OVERRIDE_SIGNALS: z
+    .enum(['signed', 'off'])
+    .default('signed')
+    .describe(
+      '`signed`: an `override` signal (Temporal UI or CLI) is accepted only when signed by the codec endpoint for a supervisor or admin; `off`: every override signal is rejected and audited (overrides only through the API and console).',
+    ),
+  OVERRIDE_SIGNAL_MAX_AGE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(86_400)
+    .default(300)
+    .describe(
+      'How long a signed override signal stays valid after the codec endpoint signed it, measured against the workflow clock; each signature is accepted once per order.',
+    ),
   TEMPORAL_CLI_PATH: z
     .string()
     .min(1)
@@ -181,6 +232,12 @@ export const configSchema = z.object({
     'Optional webhook that receives customer-service notifications as JSON (with `Idempotency-Key`).',
   ),
 
+  OUTBOUND_ALLOW_HTTP: hostList.describe(
+    'Hosts (`host` or `host:port`, comma-separated) that outbound requests (callbackUrl, channel endpoints, webhooks, fulfiller endpoints) may reach over plain http; all others need https. For development servers only. `npm start` adds its own local servers.',
+  ),
+  OUTBOUND_ALLOW_PRIVATE: hostList.describe(
+    'Hosts (`host` or `host:port`, comma-separated, matched as written in the URL) that outbound requests may reach although they are or resolve to loopback, private, link-local, CGNAT or other non-public addresses (an internal WMS). `npm start` adds its own local servers.',
+  ),
   WMS_URL: optionalUrl.describe(
     'Pick-list endpoint for fulfillers without their own endpoint. Unset: the bundled WMS simulator.',
   ),
@@ -213,6 +270,29 @@ export const configSchema = z.object({
     .min(1)
     .default(600)
     .describe('Writes (POST/PATCH/DELETE) one API token may send per minute; 429 beyond.'),
+  AUTH_FAILURES_PER_CLIENT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(50)
+    .describe(
+      'Failed token checks (a token sent but not valid) one client IP may cause per AUTH_FAILURE_WINDOW_SECONDS; beyond, 429 with Retry-After for every token not already verified. Successful checks do not count.',
+    ),
+  AUTH_FAILURES_PER_TOKEN_PREFIX: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(10)
+    .describe(
+      'Failed token checks per token prefix (the `oh_<8 hex>` part) per AUTH_FAILURE_WINDOW_SECONDS, from any client; beyond, 429 unless the token was already verified.',
+    ),
+  AUTH_FAILURE_WINDOW_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(86_400)
+    .default(900)
+    .describe('The window in which failed token checks are counted (per client IP and per token prefix).'),
   ORDER_HUB_BOOTSTRAP_ADMIN_TOKEN: z
     .string()
     .trim()
@@ -235,6 +315,23 @@ export const configSchema = z.object({
     .default(10)
     .describe(
       'Grace period before the sweeper starts a stored order: younger ones are still being started by the request that stored them.',
+    ),
+  ORDER_HUB_PAYLOAD_KEYS: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v === '' ? undefined : v))
+    .superRefine((v, ctx) => {
+      if (v === undefined) return;
+      try {
+        parseKeyRing(v);
+      } catch (err) {
+        if (!(err instanceof KeyRingError)) throw err;
+        ctx.addIssue({ code: 'custom', message: err.message });
+      }
+    })
+    .describe(
+      'Key ring of Temporal payload encryption and channel credentials: `id:base64key` pairs (32-byte AES-256 keys) separated by commas, the first encrypts, the others still decrypt (`npm run keys -- generate`). API and every worker need the same ring. Unset: development generates one into `DATA_DIR/keys.json`; production refuses to start. See docs/privacy.md.',
     ),
   SLA_DEFAULT_MINUTES: z.coerce
     .number()
@@ -263,6 +360,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const c = parsed.data;
+  if (c.NODE_ENV === 'production' && !c.ORDER_HUB_PAYLOAD_KEYS)
+    throw new ConfigError([
+      {
+        variable: 'ORDER_HUB_PAYLOAD_KEYS',
+        message:
+          'required in production (it encrypts Temporal payloads and channel credentials): create a key with `npm run keys -- generate` and give the same ring to the API and every worker',
+      },
+    ]);
   return {
     ...c,
     dataDir: path.resolve(c.DATA_DIR),
