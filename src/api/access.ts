@@ -1,5 +1,14 @@
-// Access routes: API tokens (issued, listed and revoked by admins) and the audit-log reader.
+// Access routes: people and their API tokens (created, issued, listed, deactivated and revoked by
+// admins) and the audit-log reader.
 import { z } from 'zod';
+import {
+  createPerson,
+  deactivatePerson,
+  listPeople,
+  loginSchema,
+  newPersonSchema,
+  personViewSchema,
+} from '../domain/access/people';
 import {
   issueToken,
   listTokens,
@@ -8,6 +17,7 @@ import {
   tokenViewSchema,
 } from '../domain/access/tokens';
 import { auditEntrySchema, listAudit } from '../domain/audit/store';
+import { safeText } from '../domain/text';
 import type { Db } from '../platform/db';
 import type { Authenticator } from './auth';
 import { HttpProblem } from './problem';
@@ -17,6 +27,17 @@ export const issuedTokenSchema = tokenViewSchema.extend({
   token: z.string().describe('the secret: shown this once, store it now'),
 });
 
+export const listPeopleQuery = z.object({
+  includeInactive: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
+});
+
+const personRef = z
+  .union([z.uuid(), loginSchema])
+  .describe("the person's id, or their login (normalized like every login)");
+
 export const listTokensQuery = z.object({
   includeRevoked: z
     .enum(['true', 'false'])
@@ -25,10 +46,10 @@ export const listTokensQuery = z.object({
 });
 
 export const auditQuery = z.object({
-  targetType: z.string().max(40).optional(),
-  targetId: z.string().max(200).optional(),
-  actor: z.string().max(100).optional(),
-  action: z.string().max(100).optional().describe('exact action, or a prefix ending in * (override:*)'),
+  targetType: safeText({ max: 40 }).optional(),
+  targetId: safeText({ max: 200 }).optional(),
+  actor: safeText({ max: 100 }).optional().describe("who acted: a person's login (or cli:<user>, …)"),
+  action: safeText({ max: 100 }).optional().describe('exact action, or a prefix ending in * (override:*)'),
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
   cursor: z
@@ -47,13 +68,54 @@ export function accessRoutes({ db, auth }: { db: Db; auth: Authenticator }): Rou
   return [
     route({
       method: 'post',
+      path: '/api/people',
+      summary: 'Create a person (a unique login) that API tokens can belong to; a taken login answers 409',
+      roles: ['admin'],
+      body: newPersonSchema,
+      response: personViewSchema,
+      async handler({ body, actor, role, requestId, principal }) {
+        const by = { actor, role, requestId, ...(principal.personId ? { actorId: principal.personId } : {}) };
+        return { status: 201, body: await createPerson(db, body, by) };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/people',
+      summary: 'List people by login; deactivated ones with includeInactive=true',
+      roles: ['admin'],
+      query: listPeopleQuery,
+      response: z.object({ people: z.array(personViewSchema) }),
+      async handler({ query }) {
+        return {
+          body: { people: await listPeople(db, { includeInactive: query.includeInactive ?? false }) },
+        };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/people/:id/deactivate',
+      summary: 'Deactivate a person (by id or login): every token of theirs stops working at once',
+      roles: ['admin'],
+      params: z.object({ id: personRef }),
+      response: personViewSchema,
+      async handler({ params, actor, role, requestId, principal }) {
+        const by = { actor, role, requestId, ...(principal.personId ? { actorId: principal.personId } : {}) };
+        const { person, tokenIds } = await deactivatePerson(db, params.id, by);
+        for (const id of tokenIds) auth.forget(id);
+        return { body: person };
+      },
+    }),
+    route({
+      method: 'post',
       path: '/api/tokens',
-      summary: 'Issue an API token with roles (and fulfiller/channel scope); the secret is returned once',
+      summary:
+        'Issue an API token to a person, with roles (and fulfiller/channel scope); the secret is returned once',
       roles: ['admin'],
       body: newTokenSchema,
       response: issuedTokenSchema,
-      async handler({ body, actor, role, requestId }) {
-        const { token, view } = await issueToken(db, body, { actor, role, requestId });
+      async handler({ body, actor, role, requestId, principal }) {
+        const by = { actor, role, requestId, ...(principal.personId ? { actorId: principal.personId } : {}) };
+        const { token, view } = await issueToken(db, body, by);
         return { status: 201, body: { ...view, token } };
       },
     }),

@@ -1,21 +1,26 @@
-// `npm run token -- create --role admin`: issue, list and revoke API tokens straight in the database
-// (the way to get the first admin token). The secret goes to stdout once; everything else to stderr.
+// `npm run token -- create --role admin`: issue, list and revoke API tokens and list people straight in
+// the database (the way to get the first admin token). The secret goes to stdout once; everything else
+// to stderr.
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { ZodError } from 'zod';
 import { type Role, roles } from '../../domain/access/roles';
+import { listPeople } from '../../domain/access/people';
 import { issueToken, listTokens, revokeToken } from '../../domain/access/tokens';
 import { loadConfigOrExit } from '../../platform/config';
 import { createDb } from '../../platform/db';
 
 const usage = `usage:
-  npm run token -- create --role <role> [--role <role> ...] [--name <name>]
+  npm run token -- create --role <role> [--role <role> ...] [--name <name>] [--person <login>]
                           [--fulfiller <code> ...] [--channel <channel> ...]
   npm run token -- list [--all]
   npm run token -- revoke <token id or prefix>
+  npm run token -- people [--all]
 
 roles: ${roles.join(', ')}
   warehouse tokens need --fulfiller, integration tokens need --channel.
+Every token belongs to a person: --person <login>, else the person whose login is the token's
+name (Unicode NFKC, trimmed, lower-case: --name Ada is login "ada"); created if there is none.
 DATABASE_URL selects the database; unset, the embedded one of \`npm start\`
 (postgres://postgres:order-hub-local@127.0.0.1:<EMBEDDED_PG_PORT>/order_hub).
 `;
@@ -32,6 +37,7 @@ async function main(): Promise<void> {
     options: {
       role: { type: 'string', multiple: true },
       name: { type: 'string' },
+      person: { type: 'string' },
       fulfiller: { type: 'string', multiple: true },
       channel: { type: 'string', multiple: true },
       all: { type: 'boolean' },
@@ -66,11 +72,14 @@ async function main(): Promise<void> {
           roles: wanted as Role[],
           fulfillers: values.fulfiller ?? [],
           channels: values.channel ?? [],
+          ...(values.person !== undefined ? { person: values.person } : {}),
         },
         by,
+        // The bootstrap tool: the named person is created when there is none yet.
+        { createPerson: true },
       );
       process.stderr.write(
-        `Created token ${view.id} "${view.name}" (prefix ${view.prefix}, roles ${view.roles.join(', ')}).\n` +
+        `Created token ${view.id} "${view.name}" for ${view.person} (prefix ${view.prefix}, roles ${view.roles.join(', ')}).\n` +
           'Store it now: it is shown only this once.\n',
       );
       process.stdout.write(`${token}\n`);
@@ -82,9 +91,14 @@ async function main(): Promise<void> {
         ];
         process.stdout.write(
           `${t.id}  ${t.prefix}  ${t.name}  ${t.roles.join(',')}${scope.length ? `  ${scope.join(',')}` : ''}` +
-            `${t.revokedAt ? `  revoked ${t.revokedAt}` : ''}\n`,
+            `  person:${t.person}${t.revokedAt ? `  revoked ${t.revokedAt}` : ''}\n`,
         );
       }
+    } else if (command === 'people') {
+      for (const p of await listPeople(db, { includeInactive: values.all ?? false }))
+        process.stdout.write(
+          `${p.id}  ${p.login}  ${p.displayName}${p.active ? '' : `  deactivated ${p.deactivatedAt}`}\n`,
+        );
     } else if (command === 'revoke') {
       if (!ref) fail('revoke needs a token id or prefix');
       const revoked = await revokeToken(db, ref, by);

@@ -15,6 +15,7 @@ import {
   type ShipmentState,
   stateQuery,
 } from '../../workflows/definitions';
+import { personIdByLogin } from '../access/service';
 import { NotFound, NotPossibleNow } from '../errors';
 import { requireShipment } from '../shipments/service';
 import { openShipments, overrideRejection } from './override-rules';
@@ -63,6 +64,16 @@ export function createOrderSteering({ db, client }: OrderSteeringDeps) {
     }
   }
 
+  /**
+   * The person behind a request: the id it carries, else the person whose login the actor is (the API
+   * records the caller's login as the actor). None for actors that are no person (a UI signal's name).
+   */
+  async function withPerson<R extends { actor: string; actorId?: string }>(req: R): Promise<R> {
+    if (req.actorId || !req.actor) return req;
+    const actorId = await personIdByLogin(db, req.actor);
+    return actorId ? { ...req, actorId } : req;
+  }
+
   /** The route has usually read the row for its scope check already: it is not read twice. */
   const rowOf = (order: OrderRow | string) =>
     typeof order === 'string' ? requireOrderRow(db, order) : order;
@@ -104,16 +115,18 @@ export function createOrderSteering({ db, client }: OrderSteeringDeps) {
     },
 
     /** Answers early, by the same rules the workflow's validator applies, before sending the Update. */
-    async override(order: OrderRow | string, req: OverrideRequest) {
+    async override(order: OrderRow | string, request: OverrideRequest) {
       const row = await rowOf(order);
+      const req = await withPerson(request);
       const handle = client.workflow.getHandle(row.workflow_id);
       const rejection = overrideRejection(req, await steer(row, () => handle.query(stateQuery)));
       if (rejection) throw new NotPossibleNow(rejection);
       return steer(row, () => handle.executeUpdate(overrideUpdate, { args: [req] }));
     },
 
-    async approve(order: OrderRow | string, req: ApprovalRequest) {
+    async approve(order: OrderRow | string, request: ApprovalRequest) {
       const row = await rowOf(order);
+      const req = await withPerson(request);
       return steer(row, () =>
         client.workflow.getHandle(row.workflow_id).executeUpdate(approveUpdate, { args: [req] }),
       );
