@@ -1,29 +1,50 @@
 // Inventory routes: stock adjustments (which wake orders waiting on the SKU) and stock levels.
 import { z } from 'zod';
 import type { InventoryService } from '../domain/inventory/service';
+import { int32, isoDate, safeText } from '../domain/text';
 import { assertFulfillerScope } from './auth';
 import { actorField, type RouteDef, route } from './route';
 
 export const adjustmentBody = z.object({
-  sku: z.string().trim().min(1).max(64),
-  fulfiller: z.string().trim().min(1).max(40),
-  delta: z
-    .number()
-    .int()
-    .refine((n) => n !== 0, 'delta must not be 0'),
-  lot: z.string().trim().min(1).max(64).optional(),
-  expiresOn: z.iso.date().optional(),
-  name: z.string().max(200).optional(),
-  category: z.string().max(64).optional(),
+  sku: safeText({ min: 1, max: 64 }),
+  fulfiller: safeText({ min: 1, max: 40 }),
+  // Stock is an INTEGER column: one adjustment moves at most a million units, either way, never 0.
+  delta: int32({ min: -1_000_000, max: 1_000_000 })
+    .refine((n) => n !== 0, 'delta must not be 0')
+    .meta({ not: { const: 0 }, description: 'Units added (positive) or removed (negative); not 0' }),
+  lot: safeText({ min: 1, max: 64 }).optional(),
+  expiresOn: isoDate().optional(),
+  name: safeText({ max: 200 }).optional(),
+  category: safeText({ max: 64 }).optional(),
   perishable: z.boolean().optional(),
-  reason: z.string().trim().min(3, 'a reason is required').max(500),
+  reason: safeText({ min: 3, max: 500 }),
   actor: actorField,
 });
 
+/** The stock-level cursor: base64url of the JSON array `[sku, site]` of the page's last row. */
+export const STOCK_CURSOR_PATTERN = /^[A-Za-z0-9_-]{4,400}$/;
+const stockCursorKey = z.tuple([safeText({ min: 1, max: 64 }), safeText({ min: 1, max: 40 })]);
+
+function decodesToStockKey(cursor: string): boolean {
+  try {
+    return stockCursorKey.safeParse(JSON.parse(Buffer.from(cursor, 'base64url').toString())).success;
+  } catch {
+    return false;
+  }
+}
+
 export const stockLevelsQuery = z.object({
-  sku: z.string().trim().min(1).max(64).optional().meta({ description: 'Part of the SKU, any case' }),
-  site: z.string().trim().min(1).max(40).optional().meta({ description: 'Fulfiller (site) code, exactly' }),
-  cursor: z.string().max(400).optional(),
+  sku: safeText({ min: 1, max: 64 }).optional().meta({ description: 'Part of the SKU, any case' }),
+  site: safeText({ min: 1, max: 40 }).optional().meta({ description: 'Fulfiller (site) code, exactly' }),
+  cursor: z
+    .string()
+    .regex(STOCK_CURSOR_PATTERN, 'not a cursor from this API')
+    .refine(decodesToStockKey, 'not a cursor from this API')
+    .optional()
+    .meta({
+      description:
+        "The previous page's nextCursor: base64url of the JSON array [sku, site] of that page's last row",
+    }),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 

@@ -1,17 +1,23 @@
 // Order routes: create (one or a batch), list, read, and steer a running order (scan, overrides,
 // approvals, payment).
+import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { everyone } from '../domain/access/roles';
-import { orderInputSchema, orderStatusSchema } from '../domain/orders/model';
+import { ORDER_CURSOR_PATTERN, orderInputSchema, orderStatusSchema } from '../domain/orders/model';
 import type { OrdersService } from '../domain/orders/service';
 import type { OrderSteering } from '../domain/orders/steering';
 import type { OrderLineRow, OrderRow } from '../domain/orders/store';
+import { isoTimestamp, safeText } from '../domain/text';
 import { overrideActions, TRACKING_NUMBER_PATTERN } from '../workflows/definitions';
 import { assertChannelScope, assertFulfillerScope, assertOrderScope, forbidden, hasRole } from './auth';
 import { HttpProblem } from './problem';
 import { actorField, type RouteDef, route } from './route';
 
-const idParams = z.object({ id: z.string().min(1).max(200) });
+const idParams = z.object({
+  id: safeText({ min: 1, max: 200 }).meta({ description: 'The order id (uuid) or its workflow id' }),
+});
+/** A fulfiller (site) code as the routes take it. */
+const fulfillerCode = safeText({ min: 1, max: 40 });
 
 export const createOrderBody = z.union([
   orderInputSchema,
@@ -20,69 +26,76 @@ export const createOrderBody = z.union([
 
 export const scanBody = z.object({
   trackingNumber: z.string().regex(TRACKING_NUMBER_PATTERN, '6-40 letters, digits or dashes'),
-  carrier: z.string().trim().min(1).max(40),
+  carrier: safeText({ min: 1, max: 40 }),
   scannedBy: actorField,
   /** Which part of a split order is being scanned (required only when several are open). */
-  pickListId: z.string().min(1).max(200).optional(),
+  pickListId: safeText({ min: 1, max: 200 })
+    .optional()
+    .meta({ description: 'Which shipment of a split order; needed (409 otherwise) while several are open' }),
 });
 
-export const overrideBody = z
-  .object({
-    action: z.enum(overrideActions),
-    reason: z.string().trim().min(3, 'a reason is required').max(500),
-    actor: actorField,
-    fulfiller: z.string().trim().min(1).max(40).optional(),
-  })
-  .refine((o) => o.action !== 'reroute' || o.fulfiller, {
-    message: 'reroute needs a fulfiller',
-    path: ['fulfiller'],
-  });
+const overrideFields = {
+  reason: safeText({ min: 3, max: 500 }),
+  actor: actorField,
+};
+/** A reroute names the fulfiller to route to; the other actions take none (one shape per action). */
+export const overrideBody = z.discriminatedUnion('action', [
+  z.object({
+    action: z.literal('reroute'),
+    ...overrideFields,
+    fulfiller: fulfillerCode.meta({ description: 'The fulfiller to route the order to' }),
+  }),
+  z.object({
+    action: z.enum(overrideActions).exclude(['reroute']),
+    ...overrideFields,
+    fulfiller: fulfillerCode.optional().meta({ description: 'Ignored by actions other than reroute' }),
+  }),
+]);
 
 export const approvalBody = z.object({
   /** Which approval this is; defaults to the legal/risk role the token holds. */
   role: z.enum(['legal', 'risk']).optional(),
   decision: z.enum(['approve', 'reject']),
   actor: actorField,
-  comment: z.string().max(1000).optional(),
+  comment: safeText({ max: 1000 }).optional(),
 });
 
 export const listOrdersQuery = z
   .object({
     status: orderStatusSchema.optional(),
-    channel: z.string().max(40).optional(),
-    fulfiller: z.string().max(40).optional(),
+    channel: safeText({ min: 1, max: 40 }).optional(),
+    fulfiller: fulfillerCode.optional(),
     slaBreached: z
       .enum(['true', 'false'])
       .transform((v) => v === 'true')
       .optional(),
-    from: z.iso.datetime({ offset: true }).optional().meta({
+    from: isoTimestamp({ offset: 'required' }).optional().meta({
       description: 'Created at or after this instant (the console sends the local day start in UTC)',
     }),
-    to: z.iso
-      .datetime({ offset: true })
+    to: isoTimestamp({ offset: 'required' })
       .optional()
-      .meta({ description: 'Created before this instant (exclusive)' }),
-    customer: z
-      .string()
-      .trim()
-      .min(1)
-      .max(200)
+      .meta({ description: 'Created before this instant (exclusive); must be later than `from`' }),
+    customer: safeText({ min: 1, max: 200 })
       .optional()
       .meta({ description: "Part of the customer's name or e-mail, case-insensitive" }),
-    poNumber: z
-      .string()
-      .trim()
-      .min(1)
-      .max(64)
+    poNumber: safeText({ min: 1, max: 64 })
       .optional()
       .meta({ description: 'The B2B purchase order number, exactly' }),
-    cursor: z.string().max(200).optional(),
+    cursor: z
+      .string()
+      .max(53)
+      .regex(ORDER_CURSOR_PATTERN, 'not a cursor from this API (nextCursor of the previous page)')
+      .optional()
+      .meta({
+        description: "The previous page's nextCursor: `<created_at in microseconds since 1970>_<order id>`",
+      }),
     limit: z.coerce.number().int().min(1).max(500).default(50),
   })
-  .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), {
+  .refine((q) => !q.from || !q.to || DateTime.fromISO(q.from) < DateTime.fromISO(q.to), {
     message: 'must be later than from',
     path: ['to'],
-  });
+  })
+  .meta({ description: '`to` must be later than `from`' });
 
 export function orderView(row: OrderRow, lines?: OrderLineRow[]) {
   return {
@@ -256,7 +269,7 @@ export function orderRoutes(orders: OrdersService, steering: OrderSteering): Rou
       summary: 'Tell a waiting order that its payment arrived',
       roles: ['admin', 'integration', 'ops'],
       params: idParams,
-      body: z.object({ reference: z.string().max(200).optional() }),
+      body: z.object({ reference: safeText({ max: 200 }).optional() }),
       async handler({ params, body, actor, role, requestId, principal }) {
         const order = await orders.requireOrder(params.id);
         assertOrderScope(principal, order);

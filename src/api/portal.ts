@@ -1,6 +1,7 @@
 // The customer portal: an order's progress behind its unguessable token, as JSON and as a page.
 import { z } from 'zod';
 import type { OrdersService } from '../domain/orders/service';
+import { safeText } from '../domain/text';
 import { renderPortal } from './portal-page';
 import { HttpProblem } from './problem';
 import { type RouteDef, route } from './route';
@@ -22,7 +23,7 @@ export function portalRoutes(orders: OrdersService): RouteDef[] {
       path: '/portal/:token',
       summary: "A customer's order progress page",
       roles: 'public',
-      params: z.object({ token: z.string().max(100) }),
+      params: z.object({ token: safeText({ max: 100 }) }),
       async handler({ params, res }) {
         if (!/^[0-9a-f]{48}$/.test(params.token))
           throw new HttpProblem(404, 'Not found', 'no order behind this link');

@@ -3,19 +3,21 @@ import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { minorToDecimal } from '../domain/money';
 import { type SettlementRow, settlementPage } from '../domain/reports/store';
+import { isoDate, isoTimestamp } from '../domain/text';
 import type { Db } from '../platform/db';
 import type { RouteDef } from './route';
 
 const PAGE = 1000;
 
 /** `2026-11-25` is that whole UTC day; a timestamp with offset is an exact instant. */
-const dayOrInstant = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
+const dayOrInstant = z.union([isoDate(), isoTimestamp({ offset: 'required' })]);
 
 export const settlementQuery = z
   .object({
     from: dayOrInstant.describe('first day (UTC) or instant, inclusive'),
-    to: dayOrInstant.describe('last day (UTC, inclusive) or instant (exclusive)'),
+    to: dayOrInstant.describe('last day (UTC, inclusive) or instant (exclusive); must end after from'),
   })
+  .meta({ description: 'The range must not be empty: `to` ends after `from` begins' })
   .transform(({ from, to }) => ({
     from: DateTime.fromISO(from, { zone: 'utc' }).toJSDate(),
     to: (to.length === 10

@@ -1,8 +1,9 @@
 // The route table's kernel: what one route declares (method, path, roles, zod schemas, handler) and
 // what its handler receives; auth, validation, OpenAPI and the role-matrix test all read these.
 import type { Request, Response } from 'express';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Role } from '../domain/access/roles';
+import { safeText } from '../domain/text';
 import type { Principal } from './auth';
 
 export interface RouteContext<B, Q, P> {
@@ -41,4 +42,4 @@ export function route<B = unknown, Q = unknown, P = unknown>(def: RouteDef<B, Q,
 }
 
 /** Accepted in bodies for compatibility; the token's identity is what is recorded. */
-export const actorField = z.string().trim().min(1).max(100).optional();
+export const actorField = safeText({ min: 1, max: 100 }).optional();

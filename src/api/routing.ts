@@ -17,10 +17,13 @@ import {
   routingInput,
 } from '../domain/routing/store';
 import type { Db } from '../platform/db';
+import { INT32_MAX, safeText } from '../domain/text';
 import { HttpProblem } from './problem';
 import { type RouteDef, route } from './route';
 
-const versionParams = z.object({ version: z.coerce.number().int().min(1) });
+/** Rule versions are an INTEGER serial. */
+const ruleVersion = z.number().int().min(1).max(INT32_MAX);
+const versionParams = z.object({ version: z.coerce.number().int().min(1).max(INT32_MAX) });
 const editors = ['admin', 'supervisor', 'ops'] as const;
 
 function versionView(r: RuleVersionRow, withDocument = false) {
@@ -41,8 +44,8 @@ function versionView(r: RuleVersionRow, withDocument = false) {
 export const dryRunBody = z
   .object({
     order: orderInputSchema.optional(),
-    orderId: z.string().min(1).max(200).optional(),
-    version: z.number().int().min(1).optional(),
+    orderId: safeText({ min: 1, max: 200 }).optional(),
+    version: ruleVersion.optional(),
     document: jdmDocumentSchema.optional(),
   })
   .refine((b) => Boolean(b.order) !== Boolean(b.orderId), {
@@ -52,6 +55,12 @@ export const dryRunBody = z
   .refine((b) => !(b.version && b.document), {
     message: 'give either version or document',
     path: ['version'],
+  })
+  .meta({
+    description:
+      'Exactly one of order and orderId; at most one of version and document (neither: the active version)',
+    oneOf: [{ required: ['order'] }, { required: ['orderId'] }],
+    not: { required: ['version', 'document'] },
   });
 
 export function ruleRoutes({ db }: { db: Db }): RouteDef[] {
@@ -89,7 +98,7 @@ export function ruleRoutes({ db }: { db: Db }): RouteDef[] {
       path: '/api/rules',
       summary: 'A new draft version (a JDM document, e.g. from the editor)',
       roles: [...editors],
-      body: z.object({ name: z.string().trim().min(1).max(200), document: jdmDocumentSchema }),
+      body: z.object({ name: safeText({ min: 1, max: 200 }), document: jdmDocumentSchema }),
       async handler({ body, actor, role, requestId }) {
         const row = await insertDraftVersion(db, body, { actor, role, requestId });
         return { status: 201, body: versionView(row, true) };
@@ -160,7 +169,7 @@ export function ruleRoutes({ db }: { db: Db }): RouteDef[] {
       summary: 'Make a version the active one (also the way to roll back); refused if it does not compile',
       roles: ['admin', 'supervisor'],
       params: versionParams,
-      body: z.object({ reason: z.string().trim().min(3, 'a reason is required').max(500) }),
+      body: z.object({ reason: safeText({ min: 3, max: 500 }) }),
       async handler({ params, body, actor, role, requestId }) {
         try {
           const row = await publishVersion(

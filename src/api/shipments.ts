@@ -3,18 +3,19 @@
 import { z } from 'zod';
 import type { OrderSteering } from '../domain/orders/steering';
 import type { ShipmentsService } from '../domain/shipments/service';
+import { safeText } from '../domain/text';
 import { assertFulfillerScope } from './auth';
 import { scanBody } from './orders';
 import { type RouteDef, route } from './route';
 
-const pickListParams = z.object({ pickListId: z.string().min(1).max(200) });
+const pickListParams = z.object({ pickListId: safeText({ min: 1, max: 200 }) });
 
 export const listShipmentsQuery = z.object({
   status: z
     .enum(['pushed', 'shipped', 'cancelled', 'pending'])
     .default('pushed')
     .meta({ description: 'pushed (the default): at the site, waiting for the scan' }),
-  fulfiller: z.string().trim().min(1).max(40).optional().meta({ description: 'Site code, exactly' }),
+  fulfiller: safeText({ min: 1, max: 40 }).optional().meta({ description: 'Site code, exactly' }),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 

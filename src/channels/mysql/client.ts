@@ -6,6 +6,7 @@ import knex, { type Knex } from 'knex';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import type { OrderRow } from '../../domain/orders/store';
+import { ianaZone } from '../../domain/text';
 import { misconfigured, unavailable } from '../failures';
 import { columnMappingSchema } from '../mapping';
 import { str } from '../normalize-common';
@@ -48,7 +49,7 @@ export const mysqlConfigSchema = z.object({
     .optional(),
   currency: z.string().length(3).optional(),
   /** Zone of DATETIME columns (they carry no offset). */
-  zone: z.string().default('UTC'),
+  zone: ianaZone().default('UTC'),
   pageSize: z.number().int().min(1).max(5000).default(200),
   /** First watermark, `YYYY-MM-DD HH:MM:SS` in `zone` (default: 24 hours before the first poll). */
   startFrom: z.string().optional(),

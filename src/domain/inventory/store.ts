@@ -3,6 +3,7 @@
 import type { Db, Tx } from '../../platform/db';
 import { writeAudit } from '../audit/service';
 import { RuleViolation, UnknownFulfiller } from '../errors';
+import { INT32_MAX } from '../text';
 import {
   groupByFulfiller,
   type LotTake,
@@ -211,6 +212,11 @@ export function adjustStock(db: Db, adj: StockAdjustment) {
         `on hand would drop below the ${before?.reserved ?? 0} unit(s) reserved`,
         [{ field: 'delta', message: 'would leave less stock than is reserved' }],
       );
+    }
+    if ((before?.on_hand ?? 0) + adj.delta > INT32_MAX) {
+      throw new RuleViolation('Adjustment not possible', `on hand would pass ${INT32_MAX} units`, [
+        { field: 'delta', message: `would raise stock on hand above ${INT32_MAX}` },
+      ]);
     }
     const [after] = await trx('inventory')
       .insert({

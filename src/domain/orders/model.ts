@@ -2,20 +2,10 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { isCurrency } from '../money';
+import { countryCode, httpUrl, isoTimestamp, minorUnits, safeText } from '../text';
 import { OrderStatus } from './status';
 
-const regionNames = new Intl.DisplayNames(['en'], { type: 'region' });
-/** ICU knows every assigned ISO 3166-1 alpha-2 code; it echoes unknown ones back. */
-const countryCodes = new Map<string, boolean>();
-export function isCountryCode(code: string): boolean {
-  if (!/^[A-Z]{2}$/.test(code)) return false;
-  let known = countryCodes.get(code);
-  if (known === undefined) {
-    known = regionNames.of(code) !== code;
-    countryCodes.set(code, known);
-  }
-  return known;
-}
+export { isCountryCode } from '../text';
 
 /** Never a `:`: workflow ids use it as the separator (see workflowIdFor). */
 export const CHANNEL_PATTERN = /^[a-z0-9][a-z0-9_-]{0,39}$/;
@@ -28,73 +18,121 @@ export const prioritySchema = z.enum(['low', 'normal', 'high', 'rush']);
 export const customerTierSchema = z.enum(['vip', 'gold', 'standard', 'new']);
 export type Priority = z.infer<typeof prioritySchema>;
 
-const minor = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const minor = minorUnits();
 
 export const customerSchema = z.object({
-  name: z.string().trim().min(1).max(200),
-  email: z.email().optional(),
-  phone: z.string().trim().max(40).optional(),
+  name: safeText({ min: 1, max: 200 }),
+  email: z.email().max(254).optional(),
+  phone: safeText({ max: 40 }).optional(),
   tier: customerTierSchema.default('standard'),
 });
 
 export const addressSchema = z.object({
-  name: z.string().trim().min(1).max(200),
-  line1: z.string().trim().min(1).max(200),
-  line2: z.string().trim().max(200).optional(),
-  city: z.string().trim().min(1).max(100),
-  region: z.string().trim().max(100).optional(),
-  postalCode: z.string().trim().max(20).optional(),
-  country: z
-    .string()
-    .trim()
-    .transform((c) => c.toUpperCase())
-    .refine(isCountryCode, 'must be an ISO 3166-1 alpha-2 country code, e.g. US, DE, SG'),
+  name: safeText({ min: 1, max: 200 }),
+  line1: safeText({ min: 1, max: 200 }),
+  line2: safeText({ max: 200 }).optional(),
+  city: safeText({ min: 1, max: 100 }),
+  region: safeText({ max: 100 }).optional(),
+  postalCode: safeText({ max: 20 }).optional(),
+  country: countryCode(),
 });
 
 export const orderLineSchema = z.object({
-  sku: z.string().trim().min(1).max(64),
-  name: z.string().trim().max(200).optional(),
-  category: z.string().trim().max(64).optional(),
+  sku: safeText({ min: 1, max: 64 }),
+  name: safeText({ max: 200 }).optional(),
+  category: safeText({ max: 64 }).optional(),
   qty: z.number().int().min(1).max(100_000),
   unitPriceMinor: minor,
 });
 
-/** An order as a channel or an integrating system hands it to us. */
-export const orderInputSchema = z.object({
+/**
+ * Money totals are exact in JSON numbers and JavaScript only up to 2^53 − 1: an order whose line
+ * totals, subtotal or total would pass it is refused at the amount that makes it pass (never
+ * rounded).
+ */
+function checkTotals(
+  o: { lines: { qty: number; unitPriceMinor: number }[]; shippingMinor: number; taxMinor: number },
+  ctx: z.RefinementCtx,
+) {
+  const message = `the order total (Σ qty × unitPriceMinor + shippingMinor + taxMinor) must not exceed ${Number.MAX_SAFE_INTEGER}`;
+  let total = 0;
+  for (const [i, line] of o.lines.entries()) {
+    total += line.qty * line.unitPriceMinor;
+    if (!Number.isSafeInteger(total))
+      return ctx.addIssue({ code: 'custom', message, path: ['lines', i, 'unitPriceMinor'] });
+  }
+  for (const field of ['shippingMinor', 'taxMinor'] as const) {
+    total += o[field];
+    if (!Number.isSafeInteger(total)) return ctx.addIssue({ code: 'custom', message, path: [field] });
+  }
+}
+
+/** The fields of an order as handed to us (the total rule is added below). */
+const orderInputFields = z.object({
   channel: z.string().regex(CHANNEL_PATTERN, 'lower-case letters, digits, - or _ (max 40)'),
-  externalId: z.string().trim().min(1).max(100),
-  orderedAt: z
-    .string()
-    .refine(
-      (s) => DateTime.fromISO(s, { setZone: true }).isValid,
-      'must be an ISO 8601 timestamp, e.g. 2026-11-25T09:30:00+08:00',
-    ),
+  externalId: safeText({ min: 1, max: 100 }),
+  orderedAt: isoTimestamp({ offset: 'optional' }).meta({
+    description:
+      'When the customer ordered: ISO 8601 in 1970–2099, offset within ±14:00 or Z; without one it is read in the channel zone (UTC for the API)',
+  }),
   customer: customerSchema,
   shipTo: addressSchema,
   lines: z.array(orderLineSchema).min(1).max(500),
   currency: z
     .string()
+    .regex(/^[A-Za-z]{3}$/, 'must be an ISO 4217 currency code, e.g. USD, EUR, JPY')
     .transform((c) => c.toUpperCase())
     .refine(isCurrency, 'must be an ISO 4217 currency code, e.g. USD, EUR, JPY'),
   shippingMinor: minor.default(0),
   taxMinor: minor.default(0),
   paymentStatus: paymentStatusSchema.default('paid'),
-  poNumber: z.string().trim().min(1).max(64).optional(),
+  poNumber: safeText({ min: 1, max: 64 }).optional(),
   priority: prioritySchema.default('normal'),
   /** HTTP-pushed orders: where the tracking number is posted back once the parcel is scanned. */
-  callbackUrl: z.url().optional(),
+  callbackUrl: httpUrl().optional().meta({
+    description:
+      'Where the tracking number is posted once the parcel is scanned: https (http only for development hosts the server allows)',
+  }),
+});
+
+/** An order as a channel or an integrating system hands it to us. */
+export const orderInputSchema = orderInputFields.superRefine(checkTotals).meta({
+  description: `Money in minor units; the order total (Σ qty × unitPriceMinor + shippingMinor + taxMinor) must not exceed ${Number.MAX_SAFE_INTEGER} (2^53 − 1).`,
 });
 export type OrderInput = z.input<typeof orderInputSchema>;
 export type ParsedOrderInput = z.output<typeof orderInputSchema>;
 
 /** The normalized order: UTC time plus original offset, totals computed in minor units. */
-export const orderSchema = orderInputSchema.omit({ orderedAt: true }).extend({
+export const orderSchema = orderInputFields.omit({ orderedAt: true }).extend({
   orderedAtUtc: z.iso.datetime(),
   orderedAtOffset: z.string().regex(/^[+-]\d{2}:\d{2}$/),
   subtotalMinor: minor,
   totalMinor: minor,
 });
 export type Order = z.infer<typeof orderSchema>;
+
+/**
+ * The order list's keyset cursor: the last row's `created_at` in microseconds since 1970 (PostgreSQL's
+ * precision; milliseconds would skip rows) and its id, `<micros>_<uuid>`. Every string of this shape
+ * is a valid position, so the pattern is the whole rule.
+ */
+export const ORDER_CURSOR_PATTERN = /^\d{1,16}_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** `2026-12-02T03:37:51.123456Z` (UTC, microseconds) and the row id → the cursor. */
+export function orderCursor(createdAtMicros: string, id: string): string {
+  const m = /^(.{19})\.(\d{6})Z$/.exec(createdAtMicros);
+  if (!m) throw new Error(`not a microsecond UTC timestamp: ${createdAtMicros}`);
+  const micros = BigInt(Date.parse(`${m[1]}Z`)) * 1000n + BigInt(m[2]!);
+  return `${micros}_${id}`;
+}
+
+/** A cursor that matches ORDER_CURSOR_PATTERN → the key it points after (an ISO instant with µs, the id). */
+export function parseOrderCursor(cursor: string): { at: string; id: string } {
+  const [digits, id] = cursor.split('_') as [string, string];
+  const micros = BigInt(digits);
+  const ms = new Date(Number(micros / 1000n)).toISOString().slice(0, 23);
+  return { at: `${ms}${String(micros % 1000n).padStart(3, '0')}Z`, id };
+}
 
 /**
  * The workflow id of a new order: `order:<channel>:<externalId>`. Injective because a channel name

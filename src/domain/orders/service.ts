@@ -3,9 +3,10 @@
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { Db } from '../../platform/db';
 import type { Metrics } from '../../platform/metrics';
+import { checkOutboundUrl, OutboundRefused } from '../../platform/outbound';
 import { type OrderState, stateQuery, stockReplenishedSignal } from '../../workflows/definitions';
-import { InvalidInput, NotFound } from '../errors';
-import { normalizeOrder, type ParsedOrderInput } from './model';
+import { NotFound, RuleViolation } from '../errors';
+import { normalizeOrder, orderCursor, type ParsedOrderInput, parseOrderCursor } from './model';
 import { startStoredOrder } from './starter';
 import {
   findOrderByPortalToken,
@@ -43,16 +44,6 @@ export interface CreatedOrder {
   workflowId: string;
   created: boolean;
   status: string;
-}
-
-/** The list cursor: the last row's created_at (PostgreSQL's microseconds) and id, base64url. */
-function decodeCursor(cursor: string): { at: string; id: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  if (!at || !id)
-    throw new InvalidInput('cursor is not valid', [
-      { field: 'cursor', message: 'not a cursor from this API' },
-    ]);
-  return { at, id };
 }
 
 /** Workers may take a while to pick up a fresh workflow: a few parallel starts keep the API fast. */
@@ -94,6 +85,15 @@ export function createOrdersService({ db, client, taskQueue, metrics }: OrdersSe
       role = 'integration',
       requestId?: string,
     ): Promise<CreatedOrder[]> {
+      // A callback to a loopback or private address is refused now, not at the write-back after the scan.
+      await Promise.all(
+        inputs.map((input, i) =>
+          refuseUnsafeCallback(
+            input.callbackUrl,
+            inputs.length > 1 ? `orders[${i}].callbackUrl` : 'callbackUrl',
+          ),
+        ),
+      );
       const stored = await storeOrders(
         db,
         inputs.map((input, i) => ({
@@ -141,18 +141,18 @@ export function createOrdersService({ db, client, taskQueue, metrics }: OrdersSe
       return { row, lines, workflow, fulfillers };
     },
 
-    /** Orders newest first, filtered, keyset-paged by (created_at, id). */
+    /** Orders newest first, filtered, keyset-paged by (created_at, id); `cursor` matches ORDER_CURSOR_PATTERN. */
     async listOrders(filter: OrderListFilter & { cursor?: string }) {
       const { cursor, ...rest } = filter;
-      const rows = await listOrderRows(db, { ...rest, ...(cursor ? { after: decodeCursor(cursor) } : {}) });
+      const rows = await listOrderRows(db, {
+        ...rest,
+        ...(cursor ? { after: parseOrderCursor(cursor) } : {}),
+      });
       const page = rows.slice(0, filter.limit);
       const last = page[page.length - 1];
       return {
         rows: page,
-        nextCursor:
-          rows.length > filter.limit && last
-            ? Buffer.from(`${last.cursor_at}|${last.id}`).toString('base64url')
-            : null,
+        nextCursor: rows.length > filter.limit && last ? orderCursor(last.cursor_at, last.id) : null,
       };
     },
 
@@ -186,3 +186,14 @@ export function createOrdersService({ db, client, taskQueue, metrics }: OrdersSe
 }
 
 export type OrdersService = ReturnType<typeof createOrdersService>;
+
+/** The outbound guard's verdict on an order's callbackUrl, as a refusal naming the field. */
+async function refuseUnsafeCallback(url: string | undefined, field: string): Promise<void> {
+  if (!url) return;
+  try {
+    await checkOutboundUrl(url, field);
+  } catch (err) {
+    if (!(err instanceof OutboundRefused)) throw err;
+    throw new RuleViolation('Callback address not allowed', err.message, [{ field, message: err.reason }]);
+  }
+}

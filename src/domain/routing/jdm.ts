@@ -1,31 +1,41 @@
-// The shape of a GoRules JDM decision document (what the JDM editor saves), as a zod schema.
+// The shape of a GoRules JDM decision document (what the JDM editor saves), as a zod schema. Unknown
+// properties are kept (the editor adds its own) and, like every text in it, hold no NUL or lone
+// surrogate (the document is stored as jsonb).
 import { z } from 'zod';
+import { looseSafeObject, SAFE_TEXT_PATTERN, safeJson } from '../text';
+
+/** Text inside a document, kept as written (not trimmed). */
+function jdmText(max: number, min = 0) {
+  return z
+    .string()
+    .min(min)
+    .max(max)
+    .regex(SAFE_TEXT_PATTERN, 'must not contain NUL characters or unpaired UTF-16 surrogates');
+}
 
 const position = z.object({ x: z.number(), y: z.number() }).optional();
 
 export const decisionTableSchema = z.object({
   hitPolicy: z.enum(['first', 'collect']),
-  inputs: z.array(z.object({ id: z.string(), name: z.string(), field: z.string().optional() }).loose()),
-  outputs: z.array(z.object({ id: z.string(), name: z.string(), field: z.string() }).loose()),
-  rules: z.array(z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))),
+  inputs: z.array(looseSafeObject({ id: jdmText(200), name: jdmText(200), field: jdmText(500).optional() })),
+  outputs: z.array(looseSafeObject({ id: jdmText(200), name: jdmText(200), field: jdmText(500) })),
+  rules: z.array(z.record(jdmText(200), z.union([jdmText(10_000), z.number(), z.boolean(), z.null()]))),
 });
 
-export const jdmNodeSchema = z
-  .object({
-    id: z.string().min(1),
-    type: z.string().min(1),
-    name: z.string(),
-    position,
-    content: z.unknown().optional(),
-  })
-  .loose();
+export const jdmNodeSchema = looseSafeObject({
+  id: jdmText(200, 1),
+  type: jdmText(100, 1),
+  name: jdmText(200),
+  position,
+  content: safeJson.optional(),
+});
 
-export const jdmDocumentSchema = z
-  .object({
-    nodes: z.array(jdmNodeSchema).min(1),
-    edges: z.array(z.object({ id: z.string(), sourceId: z.string(), targetId: z.string() }).loose()),
-  })
-  .loose();
+export const jdmDocumentSchema = looseSafeObject({
+  nodes: z.array(jdmNodeSchema).min(1).max(1000),
+  edges: z
+    .array(looseSafeObject({ id: jdmText(200), sourceId: jdmText(200), targetId: jdmText(200) }))
+    .max(5000),
+});
 
 export type JdmDocument = z.infer<typeof jdmDocumentSchema>;
 export type DecisionTable = z.infer<typeof decisionTableSchema>;
