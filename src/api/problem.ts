@@ -69,6 +69,13 @@ function flatten(issue: Issue, base: readonly PathSegment[], note = ''): Located
   const path = [...base, ...issue.path];
   if (issue.code === 'invalid_union' && issue.errors.length) {
     const kept = closestAlternatives(issue.errors);
+    // A value of none of the accepted types (`true` for "15m" or 900): one entry naming them all.
+    const typeMismatches = kept.map((a) => (a.length === 1 && !a[0]?.path.length ? a[0] : undefined));
+    if (kept.length > 1 && typeMismatches.every((i) => i?.code === 'invalid_type')) {
+      const expected = [...new Set(typeMismatches.map((i) => (i as Issue & { expected: string }).expected))];
+      const received = /, received \w+$/.exec(typeMismatches[0]?.message ?? '')?.[0] ?? '';
+      return [{ path, message: `Invalid input: expected ${expected.join(' or ')}${received}${note}` }];
+    }
     return kept.flatMap((alternative, i) =>
       alternative.flatMap((sub) =>
         flatten(sub, path, kept.length > 1 ? ` (shape ${i + 1} of ${kept.length} accepted here)` : note),
@@ -81,6 +88,9 @@ function flatten(issue: Issue, base: readonly PathSegment[], note = ''): Located
   }
   if (issue.code === 'unrecognized_keys')
     return issue.keys.map((key) => ({ path: [...path, key], message: `unknown field${note}` }));
+  // zod says "expected string, received undefined" for a missing field: say it is required.
+  if (issue.code === 'invalid_type' && issue.message.endsWith('received undefined'))
+    return [{ path, message: `required (expected ${issue.expected})${note}` }];
   return [{ path, message: `${issue.message}${note}` }];
 }
 

@@ -166,6 +166,19 @@ describe('hostile input at the edge', () => {
     });
     assert.deepEqual(paths(country1), ['body.shipTo.country']);
     assert.equal(country, 'US');
+    // A discriminated union names its discriminator; a value of neither accepted type is one entry.
+    const action = await send('POST', '/api/orders/order-web-x/overrides', {
+      body: JSON.stringify({ action: 'nope', reason: 'because' }),
+    });
+    assertProblem(action, 400);
+    assert.deepEqual(paths(action), ['body.action']);
+    const poll = await send('POST', '/api/channels', {
+      body: JSON.stringify({ kind: 'shopify', name: 'edge', config: {}, pollEvery: true }),
+    });
+    assertProblem(poll, 400);
+    assert.deepEqual(poll.body.errors, [
+      { path: 'body.pollEvery', message: 'Invalid input: expected string or number, received boolean' },
+    ]);
   });
 
   it('without a token a write is 401 before its body is read: not 413, 400 or 415', async () => {
