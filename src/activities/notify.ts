@@ -1,7 +1,8 @@
 // Notification activities: customer-service and alert e-mails, CS webhook, portal progress, and the
 // tracking write-back for HTTP-pushed orders. Each effect is done once per idempotency key.
 import { formatMinor } from '../domain/money';
-import { claimNotification, markNotificationSent } from '../domain/notify/store';
+import { ApplicationFailure } from '@temporalio/common';
+import { claimNotification, markNotificationRefused, markNotificationSent } from '../domain/notify/store';
 import { findOrderRow, orderLines, requireOrderRow, setPortalStage } from '../domain/orders/store';
 import { findShipment } from '../domain/shipments/store';
 import { sendJson } from '../platform/http';
@@ -13,16 +14,50 @@ export type PortalStage = 'received' | 'confirmed' | 'picking' | 'shipped' | 'de
 export function createNotifyActivities(deps: ActivityDeps, channelWriters?: ChannelWriters) {
   const { db, config, mailer, log } = deps;
 
-  /** Runs `effect` unless a notification with this key was already sent. */
+  /**
+   * Runs `effect` unless a notification with this key was already sent. A target the outbound guard
+   * refuses is marked refused and ops get an alert naming the reason; the activity then fails for good.
+   */
   async function once(
     key: string,
     meta: { orderId?: string; kind: string; target: string },
     effect: () => Promise<void>,
   ): Promise<'sent' | 'duplicate'> {
     if (!(await claimNotification(db, { key, ...meta }))) return 'duplicate';
-    await effect();
+    try {
+      await effect();
+    } catch (err) {
+      if (err instanceof ApplicationFailure && err.type === 'OutboundRefused') await refused(key, meta, err);
+      throw err;
+    }
     await markNotificationSent(db, key);
     return 'sent';
+  }
+
+  async function refused(key: string, meta: { orderId?: string; kind: string }, err: ApplicationFailure) {
+    await markNotificationRefused(db, key);
+    log.warn({ orderId: meta.orderId, kind: meta.kind, reason: err.message }, 'outbound request refused');
+    const o = meta.orderId ? await findOrderRow(db, meta.orderId) : undefined;
+    const alertKey = `${key}:refused`;
+    if (
+      !(await claimNotification(db, {
+        key: alertKey,
+        kind: 'email',
+        target: config.ALERT_EMAIL,
+        ...(meta.orderId ? { orderId: meta.orderId } : {}),
+      }))
+    )
+      return;
+    await mailer.send({
+      to: config.ALERT_EMAIL,
+      subject: `[Order Hub] ${o ? `${o.channel}/${o.external_id}: ` : ''}${meta.kind} refused`,
+      text:
+        `${err.message}\n\nNothing was sent. Fix the address (or, for a trusted internal host, ` +
+        `OUTBOUND_ALLOW_PRIVATE / OUTBOUND_ALLOW_HTTP) and send it by hand.` +
+        (meta.orderId ? `\n\nOrder: ${config.publicUrl}/api/orders/${meta.orderId}` : ''),
+      messageId: alertKey,
+    });
+    await markNotificationSent(db, alertKey);
   }
 
   async function orderSummary(orderId: string) {
@@ -61,6 +96,7 @@ export function createNotifyActivities(deps: ActivityDeps, channelWriters?: Chan
         webhook = await once(`${key}:webhook`, { orderId, kind: 'webhook', target: url }, async () => {
           await sendJson({
             url,
+            field: 'CS_WEBHOOK_URL',
             idempotencyKey: `${key}:webhook`,
             body: {
               event: 'order.picking',
@@ -136,6 +172,7 @@ export function createNotifyActivities(deps: ActivityDeps, channelWriters?: Chan
       const result = await once(key, { orderId, kind: 'callback', target: callbackUrl }, async () => {
         await sendJson({
           url: callbackUrl,
+          field: 'callbackUrl',
           idempotencyKey: key,
           alreadyDone: [409],
           body: {

@@ -43,6 +43,7 @@ export function createFulfilmentActivities(deps: ActivityDeps) {
       try {
         result = await sendJson({
           url: `${fulfiller.endpoint.replace(/\/$/, '')}/pick-lists`,
+          field: `endpoint of fulfiller ${req.fulfiller}`,
           idempotencyKey: req.pickListId,
           alreadyDone: [409],
           body: {
@@ -82,6 +83,7 @@ export function createFulfilmentActivities(deps: ActivityDeps) {
       const fulfiller = await describeFulfiller(req.fulfiller);
       await sendJson({
         url: `${fulfiller.endpoint.replace(/\/$/, '')}/pick-lists/${encodeURIComponent(req.pickListId)}`,
+        field: `endpoint of fulfiller ${req.fulfiller}`,
         method: 'DELETE',
         idempotencyKey: `${req.pickListId}:cancel`,
         alreadyDone: [404, 409],

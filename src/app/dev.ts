@@ -13,7 +13,7 @@ import { startSampleChannels } from '../devkit/samples';
 import { findTemporalCli, startTemporalDevServer } from '../devkit/temporal-cli';
 import { startWmsSimulator } from '../devkit/wms-sim/simulator';
 import { countActiveAdminTokens } from '../domain/access/tokens';
-import { loadConfigOrExit } from '../platform/config';
+import { type Config, loadConfigOrExit } from '../platform/config';
 import { createDb, migrateLatest } from '../platform/db';
 import { createLogger, type Logger } from '../platform/logger';
 import { createMetrics } from '../platform/metrics';
@@ -98,6 +98,20 @@ function alive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * The outbound guard lets through exactly the local servers `npm start` runs (WMS simulator, sample
+ * Shopify and Amazon servers), over http; every other loopback or private address stays refused.
+ */
+function allowOwnServers(config: Config, opts: { wmsSimulator: boolean }) {
+  const ports = [config.WMS_SIM_PORT + 10, config.WMS_SIM_PORT + 11];
+  if (opts.wmsSimulator) ports.unshift(config.WMS_SIM_PORT);
+  const own = ports.map((p) => `127.0.0.1:${p}`);
+  return {
+    OUTBOUND_ALLOW_HTTP: [...config.OUTBOUND_ALLOW_HTTP, ...own],
+    OUTBOUND_ALLOW_PRIVATE: [...config.OUTBOUND_ALLOW_PRIVATE, ...own],
+  };
 }
 
 async function main(): Promise<void> {
@@ -241,6 +255,7 @@ async function main(): Promise<void> {
       ...config,
       WMS_URL: wmsUrl,
       ...(temporalUi ? { TEMPORAL_UI_URL: temporalUi } : {}),
+      ...allowOwnServers(config, { wmsSimulator: !config.WMS_URL }),
     };
     // Sample channels (partner folder, local Shopify/Amazon servers) on a system without channels.
     const sampleDb = createDb(databaseUrl);

@@ -32,6 +32,7 @@ import { contextualLogger } from '../platform/log-context';
 import type { Logger } from '../platform/logger';
 import { createMailer } from '../platform/mailer';
 import { createMetrics, type Metrics } from '../platform/metrics';
+import { outboundPolicyOf, setOutboundPolicy } from '../platform/outbound';
 import { connectClient } from '../platform/temporal/connection';
 import { connectWorker, createOrderWorker } from './worker-factory';
 
@@ -65,6 +66,8 @@ export async function startApi(opts: {
   port?: number;
 }): Promise<RunningApi> {
   const { config, log } = opts;
+  // The POST-time check of callbackUrl uses the same outbound policy as the worker's requests.
+  setOutboundPolicy(outboundPolicyOf(config));
   const metrics = opts.metrics ?? createMetrics();
   const db = createDb(opts.databaseUrl, dbOptions(config));
   const client = await connectClient({
@@ -218,6 +221,8 @@ export async function startWorker(opts: {
   workflowBundlePath?: string;
 }): Promise<RunningWorker> {
   const { config, log } = opts;
+  // Every request to a URL a user or channel set goes through the guard with this policy.
+  setOutboundPolicy(outboundPolicyOf(config));
   const db = createDb(opts.databaseUrl, dbOptions(config));
   const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, log });
   const connection = await connectWorker(opts.temporalAddress);

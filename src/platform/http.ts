@@ -1,8 +1,12 @@
 // Outbound HTTP for activities: classifies responses into success, retryable and non-retryable.
+// Every request goes through the outbound guard (outbound.ts); a refused URL fails non-retryably.
 import { ApplicationFailure } from '@temporalio/common';
+import { OutboundRefused, outboundFetch, shownUrl } from './outbound';
 
 export interface PostJsonOptions {
   url: string;
+  /** Where the URL came from, named in a refusal (e.g. `callbackUrl`, `CS_WEBHOOK_URL`). */
+  field: string;
   body: unknown;
   idempotencyKey: string;
   method?: 'POST' | 'PUT' | 'DELETE';
@@ -27,15 +31,21 @@ export function retryAfterMs(header: string | null): number | undefined {
 export async function sendJson(opts: PostJsonOptions): Promise<{ status: number; body: unknown }> {
   let res: Response;
   try {
-    res = await fetch(opts.url, {
-      method: opts.method ?? 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': opts.idempotencyKey },
-      body: opts.method === 'DELETE' ? undefined : JSON.stringify(opts.body),
-      signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
-    });
+    res = await outboundFetch(
+      opts.url,
+      {
+        method: opts.method ?? 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': opts.idempotencyKey },
+        body: opts.method === 'DELETE' ? undefined : JSON.stringify(opts.body),
+        signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
+      },
+      { field: opts.field },
+    );
   } catch (err) {
+    // A URL the guard refuses stays refused: retrying cannot help, fixing the URL (or the allow-list) can.
+    if (err instanceof OutboundRefused) throw ApplicationFailure.nonRetryable(err.message, 'OutboundRefused');
     throw ApplicationFailure.retryable(
-      `${opts.method ?? 'POST'} ${opts.url} failed: ${err instanceof Error ? err.message : String(err)}`,
+      `${opts.method ?? 'POST'} ${shownUrl(opts.url)} failed: ${err instanceof Error ? err.message : String(err)}`,
       'EndpointUnreachable',
     );
   }

@@ -142,6 +142,11 @@ export async function startTestSystem(
     seed?: (db: Db) => Promise<void>;
     /** A workflow bundle other than the run's (e.g. one built with the log-context interceptors). */
     workflowBundlePath?: string;
+    /**
+     * The outbound guard lets through only this system's own WMS simulator (127.0.0.1:<its port>);
+     * by default any port of 127.0.0.1, where tests start their fake channel and callback servers.
+     */
+    outboundOwnServersOnly?: boolean;
   } = {},
 ): Promise<TestSystem> {
   const database = await freshDatabase();
@@ -160,6 +165,10 @@ export async function startTestSystem(
     WMS_URL: wms.url,
     SMTP_URL: smtp.url,
     WORKER_METRICS_PORT: '0',
+    // The fake servers listen on 127.0.0.1 (ephemeral ports): that host only, over http; `localhost`,
+    // ::1, the rest of 127/8 and every private range stay refused by the outbound guard.
+    OUTBOUND_ALLOW_HTTP: opts.outboundOwnServersOnly ? new URL(wms.url).host : '127.0.0.1',
+    OUTBOUND_ALLOW_PRIVATE: opts.outboundOwnServersOnly ? new URL(wms.url).host : '127.0.0.1',
     ...overrides,
   });
   fs.mkdirSync(path.join(env.output, 'logs'), { recursive: true });

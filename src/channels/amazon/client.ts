@@ -6,7 +6,8 @@ import crypto from 'node:crypto';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { retryAfterMs } from '../../platform/http';
-import { failureFor, fetchOrFail, misconfigured, throttled, unavailable } from '../failures';
+import { OutboundRefused, outboundFetch } from '../../platform/outbound';
+import { failureFor, misconfigured, throttled, unavailable } from '../failures';
 import { asRecord, str } from '../normalize-common';
 import { type Channel, type PolledPage, type PollPosition, retrySettingsSchema } from '../types';
 
@@ -87,9 +88,23 @@ export function createAmazonClient(ch: AmazonChannel) {
   const lwa = config.lwaEndpoint ?? LWA_ENDPOINT;
   const tokenKey = `${lwa} ${credentials.clientId} ${crypto.createHash('sha256').update(credentials.refreshToken).digest('hex')}`;
 
+  /**
+   * Through the outbound guard: a refused endpoint is a misconfigured channel (not retried); network
+   * errors and timeouts are retryable.
+   */
+  async function send(url: string, field: string, init: RequestInit, what: string): Promise<Response> {
+    try {
+      return await outboundFetch(url, { signal: AbortSignal.timeout(30_000), ...init }, { field });
+    } catch (err) {
+      if (err instanceof OutboundRefused) throw misconfigured(`channel ${ch.name}: ${err.message}`);
+      throw unavailable(`${what} failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
   async function exchangeToken(): Promise<string> {
-    const res = await fetchOrFail(
+    const res = await send(
       lwa,
+      config.lwaEndpoint ? 'config.lwaEndpoint' : 'Login with Amazon endpoint',
       {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8' },
@@ -146,8 +161,9 @@ export function createAmazonClient(ch: AmazonChannel) {
     limiter.tokens -= 1;
     const url = new URL(`${base}${path}`);
     for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, v);
-    const res = await fetchOrFail(
+    const res = await send(
       url.toString(),
+      config.endpoint ? 'config.endpoint' : 'SP-API endpoint',
       {
         method,
         headers: {

@@ -6,6 +6,7 @@ import { createAdminApiClient } from '@shopify/admin-api-client';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { retryAfterMs } from '../../platform/http';
+import { OutboundRefused, outboundFetch } from '../../platform/outbound';
 import { misconfigured, rejected, throttled, unavailable } from '../failures';
 import { asRecord, str } from '../normalize-common';
 import { type Channel, type PolledPage, type PollPosition, retrySettingsSchema } from '../types';
@@ -134,6 +135,9 @@ export function createShopifyClient(ch: ShopifyChannel) {
   const { config, credentials } = ch;
   const shop = config.shopDomain.toLowerCase();
   const endpoint = config.endpoint?.replace(/\/$/, '');
+  // The client turns a thrown fetch into a network error; a refusal by the outbound guard is kept
+  // here so the call fails as a misconfigured channel (not retried) rather than as an outage.
+  const guard: { refusal?: OutboundRefused } = {};
   let client: ReturnType<typeof createAdminApiClient>;
   try {
     client = createAdminApiClient({
@@ -143,13 +147,21 @@ export function createShopifyClient(ch: ShopifyChannel) {
       retries: 0, // retries belong to the Temporal retry policy
       logger: () => {}, // the client logs request params (with the token header) otherwise
       customFetchApi: (url: string, init?: RequestInit) =>
-        fetch(endpoint ? url.replace(/^https:\/\/[^/]+/, endpoint) : url, {
-          ...init,
-          signal: AbortSignal.timeout(30_000),
+        outboundFetch(
+          endpoint ? url.replace(/^https:\/\/[^/]+/, endpoint) : url,
+          { ...init, signal: AbortSignal.timeout(30_000) },
+          { field: endpoint ? 'config.endpoint' : 'config.shopDomain' },
+        ).catch((err: unknown) => {
+          if (err instanceof OutboundRefused) guard.refusal = err;
+          throw err;
         }),
     });
   } catch (err) {
     throw misconfigured(`channel ${ch.name}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+
+  function refusalFailure() {
+    return guard.refusal && misconfigured(`channel ${ch.name}: ${guard.refusal.message}`);
   }
 
   async function request(operation: string, query: string, variables: Record<string, unknown>) {
@@ -165,7 +177,12 @@ export function createShopifyClient(ch: ShopifyChannel) {
           ((needed - available) / bucket.restoreRate) * 1000,
         );
     }
-    const res = await client.request(query, { variables });
+    guard.refusal = undefined;
+    const res = await client.request(query, { variables }).catch((err: unknown) => {
+      throw refusalFailure() ?? err;
+    });
+    const refused = refusalFailure();
+    if (refused) throw refused;
     const state = recordCost(shop, operation, res.extensions);
     const errors = res.errors;
     if (!errors) return asRecord(res.data);

@@ -24,3 +24,8 @@ export async function claimNotification(db: Db, n: NotificationKey): Promise<boo
 export async function markNotificationSent(db: Db, key: string): Promise<void> {
   await db('notifications').where({ idempotency_key: key }).update({ status: 'sent', sent_at: db.fn.now() });
 }
+
+/** The outbound guard refused the target: no attempt will reach it (the row says why it stayed unsent). */
+export async function markNotificationRefused(db: Db, key: string): Promise<void> {
+  await db('notifications').where({ idempotency_key: key }).update({ status: 'refused' });
+}
