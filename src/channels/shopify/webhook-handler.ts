@@ -1,16 +1,18 @@
 // Shopify webhooks: the HMAC of the raw body must match an enabled Shopify channel's secret (nothing is
 // stored otherwise); a webhook id seen before is acknowledged and ignored; an order topic goes through
-// the one ingestion path like a polled order.
+// the one ingestion path like a polled order; a compliance topic goes to compliance.ts.
 import type { Client } from '@temporalio/client';
 import { listChannelRows, markWebhookProcessed, receiveWebhook } from '../../domain/channels/store';
 import { DomainError, InvalidInput } from '../../domain/errors';
 import { workflowIdFor } from '../../domain/orders/model';
+import { createPrivacyService } from '../../domain/privacy/service';
 import type { Db } from '../../platform/db';
 import type { Logger } from '../../platform/logger';
 import { startIncoming, storeIncoming } from '../ingest';
 import { asRecord, parseJson } from '../normalize-common';
 import { connectors, parseChannel } from '../registry';
 import type { ShopifyChannel } from './client';
+import { COMPLIANCE_TOPICS, handleComplianceWebhook } from './compliance';
 import { shopifyOrderId } from './normalize';
 import { ORDER_TOPICS, verifyShopifyHmac } from './webhook';
 
@@ -38,6 +40,7 @@ export function createShopifyWebhookHandler(deps: {
   log: Logger;
 }) {
   const { db, client, taskQueue, log } = deps;
+  const privacy = createPrivacyService({ db });
 
   async function signingChannel(raw: Buffer, shop: string | undefined, hmac: string | undefined) {
     const candidates = (await listChannelRows(db, { kind: 'shopify', enabled: true }))
@@ -65,6 +68,13 @@ export function createShopifyWebhookHandler(deps: {
     if (!webhookId) throw new MissingWebhookHeader('X-Shopify-Webhook-Id');
     const { processedBefore } = await receiveWebhook(db, { webhookId, channel: ch.name, topic });
     if (processedBefore) return { status: 'duplicate', webhookId };
+    if (COMPLIANCE_TOPICS.has(topic)) {
+      // A refusal (an order still running) leaves the receipt unprocessed: Shopify's retry tries again.
+      const outcome = await handleComplianceWebhook(privacy, ch, topic, raw.toString('utf8'), webhookId);
+      log.info({ channel: ch.name, webhookId, topic }, 'compliance webhook handled');
+      await markWebhookProcessed(db, webhookId);
+      return outcome;
+    }
     if (!ORDER_TOPICS.has(topic)) {
       await markWebhookProcessed(db, webhookId);
       return { status: 'ignored', webhookId, topic };
