@@ -8,6 +8,7 @@ import zlib from 'node:zlib';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { chromium } from 'playwright-core';
 import { startApi } from '../src/app/system';
+import { generateKey } from '../src/platform/crypto';
 import { startEmbeddedPostgres } from '../src/devkit/embedded-postgres';
 import { freePort } from '../src/devkit/ports';
 import { findTemporalCli, startTemporalDevServer } from '../src/devkit/temporal-cli';
@@ -76,6 +77,7 @@ async function main() {
     DATABASE_URL: pg.url,
     TEMPORAL_ADDRESS: temporal.address,
     LOG_LEVEL: 'error',
+    ORDER_HUB_PAYLOAD_KEYS: generateKey('bench1'),
   });
   const log = createLogger({ level: 'error', pretty: false });
   const api = await startApi({

@@ -12,6 +12,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createRoutingActivities } from '../src/activities/routing';
 import { bundleWorkflows } from '../src/app/cli/bundle-workflows';
 import { startApi } from '../src/app/system';
+import { generateKey } from '../src/platform/crypto';
 import { startEmbeddedPostgres } from '../src/devkit/embedded-postgres';
 import { freePort } from '../src/devkit/ports';
 import { findTemporalCli, startTemporalDevServer } from '../src/devkit/temporal-cli';
@@ -159,6 +160,8 @@ async function main() {
     WORKER_METRICS_PORT: '0',
     DB_POOL_MAX: process.env.DB_POOL_MAX ?? '20',
     LOG_LEVEL: 'error',
+    // API and worker process share one payload key ring (docs/privacy.md).
+    ORDER_HUB_PAYLOAD_KEYS: process.env.ORDER_HUB_PAYLOAD_KEYS || generateKey('bench1'),
     // Worker tuning knobs pass through (see README: Benchmarks).
     ...Object.fromEntries(
       Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('WORKER_MAX_')),

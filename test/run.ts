@@ -9,6 +9,7 @@ import { startEmbeddedPostgres } from '../src/devkit/embedded-postgres';
 import { freePort } from '../src/devkit/ports';
 import { findTemporalCli, startTemporalDevServer } from '../src/devkit/temporal-cli';
 import { findTemporalTestServer } from '../src/devkit/temporal-test-server';
+import { failureConverterPath, generateKey } from '../src/platform/crypto';
 import { workflowInterceptorModules } from '../src/platform/temporal/interceptors';
 import { ensureWebBundle } from '../src/platform/web-bundle';
 import { searchAttributeList } from '../src/workflows/definitions';
@@ -76,6 +77,7 @@ async function main(): Promise<void> {
     bundleWorkflowCode({
       workflowsPath: path.join(root, 'src', 'workflows'),
       workflowInterceptorModules,
+      failureConverterPath,
       logger: quietLogger,
     }),
     browserTests ? ensureWebBundle(say) : Promise.resolve(),
@@ -103,6 +105,8 @@ async function main(): Promise<void> {
             ORDER_HUB_WORKFLOW_BUNDLE: bundlePath,
             ORDER_HUB_TEST_WORK: work,
             ORDER_HUB_TEST_OUTPUT: outDir,
+            // One payload key ring for the run: every test system, API and worker process shares it.
+            ORDER_HUB_PAYLOAD_KEYS: process.env.ORDER_HUB_PAYLOAD_KEYS || generateKey('test1'),
             TEMPORAL_CLI_PATH: cliPath,
             ...(testServerPath ? { TEMPORAL_TEST_SERVER_PATH: testServerPath } : {}),
             ...(chromiumPath ? { CHROMIUM_PATH: chromiumPath } : {}),

@@ -8,7 +8,9 @@ import { accessRoutes } from '../api/access';
 import { createApp } from '../api/app';
 import { createAuthenticator } from '../api/auth';
 import { channelRoutes, withRawBodies } from '../api/channels';
+import { codecOrigins, codecRoutes, withCodecFront } from '../api/codec';
 import { consoleUi } from '../api/console';
+import { customerRoutes } from '../api/customers';
 import { inventoryRoutes } from '../api/inventory';
 import { orderRoutes } from '../api/orders';
 import { portalRoutes } from '../api/portal';
@@ -19,13 +21,16 @@ import { shipmentRoutes } from '../api/shipments';
 import { statsRoutes } from '../api/stats';
 import { createChannelService } from '../channels/service';
 import { ensureToken } from '../domain/access/tokens';
+import { resealCredentials } from '../domain/channels/store';
 import { createInventoryService } from '../domain/inventory/service';
 import { createOrdersService } from '../domain/orders/service';
 import { createOrderSteering } from '../domain/orders/steering';
 import { createOrderSweeper } from '../domain/orders/sweeper';
+import { createPrivacyService } from '../domain/privacy/service';
 import { createShipmentsService } from '../domain/shipments/service';
 import { openOrdersByStatus } from '../domain/stats/store';
 import type { Config } from '../platform/config';
+import { dataConverterFor, installSecretRing, loadKeyRing } from '../platform/crypto';
 import { createDb, type Db, type DbOptions, pingDb } from '../platform/db';
 import { createDependencyMonitor } from '../platform/dependencies';
 import { contextualLogger } from '../platform/log-context';
@@ -70,7 +75,11 @@ export async function startApi(opts: {
   setOutboundPolicy(outboundPolicyOf(config));
   const metrics = opts.metrics ?? createMetrics();
   const db = createDb(opts.databaseUrl, dbOptions(config));
+  // Payloads and failures encrypted (docs/privacy.md); the same ring seals channel credentials.
+  const keyRing = loadKeyRing(config).ring;
+  installSecretRing(keyRing);
   const client = await connectClient({
+    dataConverter: dataConverterFor(keyRing),
     address: opts.temporalAddress,
     namespace: config.TEMPORAL_NAMESPACE,
     connectTimeoutMs: config.TEMPORAL_CONNECT_TIMEOUT_MS,
@@ -93,6 +102,15 @@ export async function startApi(opts: {
     log: contextualLogger(log),
     metrics,
   });
+  // Channel credentials stored before encryption are sealed now (older keys: `npm run keys -- rotate`).
+  await resealCredentials(db, keyRing, { plaintextOnly: true }).then(
+    (sealed) => sealed.length && log.info({ channels: sealed }, 'sealed plaintext channel credentials'),
+    (err) =>
+      log.warn(
+        { err: err instanceof Error ? err.message : String(err) },
+        'could not seal channel credentials at start',
+      ),
+  );
   const auth = createAuthenticator({
     db,
     log,
@@ -154,6 +172,8 @@ export async function startApi(opts: {
     ...accessRoutes({ db, auth }),
     ...reportRoutes({ db }),
     ...statsRoutes({ db, config }),
+    ...customerRoutes(createPrivacyService({ db })),
+    ...codecRoutes({ db, ring: () => keyRing, log }),
   ];
   const app = createApp({
     log,
@@ -167,7 +187,12 @@ export async function startApi(opts: {
   const port = opts.port ?? config.PORT;
   const server: Server = await new Promise((resolve, reject) => {
     // Webhook signatures cover the raw body: those paths keep it (see RAW_BODY_PATHS).
-    const s = withRawBodies(app).listen(port, config.HOST, () => resolve(s));
+    // /codec answers the Temporal UI's origins (CORS) and its session cookie (api/codec.ts).
+    const front = withCodecFront(withRawBodies(app), {
+      origins: codecOrigins(config),
+      sameSite: config.CODEC_COOKIE_SAMESITE,
+    });
+    const s = front.listen(port, config.HOST, () => resolve(s));
     s.once('error', reject);
   });
   await channels.start();
@@ -226,7 +251,10 @@ export async function startWorker(opts: {
   const db = createDb(opts.databaseUrl, dbOptions(config));
   const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, log });
   const connection = await connectWorker(opts.temporalAddress);
+  const keyRing = loadKeyRing(config).ring;
+  installSecretRing(keyRing);
   const worker = await createOrderWorker({
+    keyRing,
     config,
     db,
     log,

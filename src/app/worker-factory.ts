@@ -1,10 +1,12 @@
 // Builds the order worker: activities with their dependencies, the workflow bundle, tuned slots,
 // and the interceptors that carry request id, order and channel into every workflow and activity log line.
 import fs from 'node:fs';
+import type { PayloadCodec } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { ChannelFetcher } from '../activities/orders';
 import type { Config } from '../platform/config';
+import { dataConverterFor, type KeyRing } from '../platform/crypto';
 import type { Db } from '../platform/db';
 import { contextualLogger } from '../platform/log-context';
 import type { Logger } from '../platform/logger';
@@ -28,6 +30,10 @@ export interface WorkerDeps {
   /** A pre-built bundle (tests build it once per run); otherwise the workflows are bundled at start. */
   workflowBundlePath?: string;
   fetchers?: Record<string, ChannelFetcher>;
+  /** Encrypts every payload and failure the worker sends and decrypts what it receives (platform/crypto). */
+  keyRing: KeyRing;
+  /** Codecs that see plain payloads before encryption (e.g. signing); see dataConverterFor. */
+  extraCodecs?: PayloadCodec[];
 }
 
 export async function createOrderWorker(deps: WorkerDeps): Promise<Worker> {
@@ -43,6 +49,8 @@ export async function createOrderWorker(deps: WorkerDeps): Promise<Worker> {
     connection: deps.connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: deps.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
+    // A pre-built bundle must have been bundled with the same failureConverterPath (bundle-workflows.ts).
+    dataConverter: dataConverterFor(deps.keyRing, deps.extraCodecs),
     ...(bundlePath
       ? { workflowBundle: { codePath: bundlePath } }
       : { workflowsPath: require.resolve('../workflows') }),

@@ -3,6 +3,7 @@
 import http from 'node:http';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfigOrExit } from '../platform/config';
+import { dataConverterFor, installSecretRing, KeyRingError, loadKeyRing } from '../platform/crypto';
 import { createDb } from '../platform/db';
 import { createLogger, type Logger } from '../platform/logger';
 import { createMailer } from '../platform/mailer';
@@ -45,6 +46,17 @@ async function main(): Promise<void> {
     );
     process.exit(1);
   }
+  let keys: ReturnType<typeof loadKeyRing>;
+  try {
+    keys = loadKeyRing(config);
+  } catch (err) {
+    if (!(err instanceof KeyRingError)) throw err;
+    log.fatal(err.message);
+    process.exit(1);
+  }
+  if (keys.origin !== 'environment')
+    log.warn({ file: keys.file }, `payload key ring ${keys.origin} in the data directory (development only)`);
+  installSecretRing(keys.ring);
   installWorkerRuntime(config.WORKER_METRICS_PORT, log);
   const db = createDb(config.DATABASE_URL, {
     poolMax: config.DB_POOL_MAX,
@@ -56,11 +68,20 @@ async function main(): Promise<void> {
   const client = await connectClient({
     address: config.TEMPORAL_ADDRESS,
     namespace: config.TEMPORAL_NAMESPACE,
+    dataConverter: dataConverterFor(keys.ring),
   });
   await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE, searchAttributeList, log);
   await client.connection.close();
   const connection = await connectWorker(config.TEMPORAL_ADDRESS);
-  const worker = await createOrderWorker({ config, db, log, metrics, mailer, connection });
+  const worker = await createOrderWorker({
+    config,
+    db,
+    log,
+    metrics,
+    mailer,
+    connection,
+    keyRing: keys.ring,
+  });
 
   // Business metrics of this process (prom-client) beside the SDK exporter.
   const port = config.WORKER_HTTP_PORT;

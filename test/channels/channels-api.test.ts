@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { startShopifyServer } from '../../src/devkit/shopify-server';
+import { loadChannelRow } from '../../src/domain/channels/store';
 import { env, startTestSystem, type TestSystem, uid, waitFor } from '../support/system';
 import { createChannel, waitForOrders } from './helpers';
 
@@ -33,7 +34,9 @@ describe('channels API', () => {
     assert.equal(created.pollEverySeconds, 900);
     assert.equal(created.scheduleId, `channel-poll-${name}`);
     const stored = await sys.db('channels').where({ name }).first();
-    assert.equal(stored.credentials.accessToken, SECRET_TOKEN);
+    // Sealed at rest (docs/privacy.md); the store opens them.
+    assert.doesNotMatch(JSON.stringify(stored), /super_secret/);
+    assert.equal((await loadChannelRow(sys.db, name))?.credentials.accessToken, SECRET_TOKEN);
     assert.equal(stored.config.accessToken, undefined, 'a secret in config moves to credentials');
 
     const listed = await sys.request('GET', '/api/channels');
@@ -45,10 +48,7 @@ describe('channels API', () => {
     for (const r of [listed, one, patched]) {
       assert.doesNotMatch(JSON.stringify(r.body), /super_secret/);
     }
-    assert.equal(
-      (await sys.db('channels').where({ name }).first()).credentials.accessToken,
-      `${SECRET_TOKEN}-2`,
-    );
+    assert.equal((await loadChannelRow(sys.db, name))?.credentials.accessToken, `${SECRET_TOKEN}-2`);
     assert.doesNotMatch(fs.readFileSync(sys.logFile, 'utf8'), /super_secret/);
 
     const schedule = await sys.api.client.schedule.getHandle(`channel-poll-${name}`).describe();

@@ -10,6 +10,7 @@ import { startWmsSimulator, type WmsSimulator } from '../../src/devkit/wms-sim/s
 import type { Role } from '../../src/domain/access/roles';
 import { issueToken } from '../../src/domain/access/tokens';
 import { type Config, loadConfig } from '../../src/platform/config';
+import { installSecretRing, parseKeyRing } from '../../src/platform/crypto';
 import { createDb, type Db, migrateLatest } from '../../src/platform/db';
 import { createLogger, type Logger } from '../../src/platform/logger';
 import { writeSdkEntry } from '../../src/platform/sdk-logging';
@@ -18,6 +19,8 @@ export const env = {
   pgUrl: required('ORDER_HUB_TEST_PG_URL'),
   temporal: required('ORDER_HUB_TEST_TEMPORAL'),
   bundle: required('ORDER_HUB_WORKFLOW_BUNDLE'),
+  /** The run's payload key ring (test/run.ts): test systems and child processes encrypt with it. */
+  payloadKeys: required('ORDER_HUB_PAYLOAD_KEYS'),
   output: process.env.ORDER_HUB_TEST_OUTPUT ?? 'test-output',
   work: process.env.ORDER_HUB_TEST_WORK ?? '/tmp',
 };
@@ -30,6 +33,9 @@ function required(name: string): string {
     );
   return v;
 }
+
+// Channel credentials are sealed with the run's ring also where a test seeds or reads them directly.
+installSecretRing(parseKeyRing(env.payloadKeys));
 
 /** Each running system's logger by task queue: the SDK's entries of its workflows and activities go there. */
 const sdkLogTargets = new Map<string, Logger>();
@@ -165,6 +171,7 @@ export async function startTestSystem(
     WMS_URL: wms.url,
     SMTP_URL: smtp.url,
     WORKER_METRICS_PORT: '0',
+    ORDER_HUB_PAYLOAD_KEYS: env.payloadKeys,
     // The fake servers listen on 127.0.0.1 (ephemeral ports): that host only, over http; `localhost`,
     // ::1, the rest of 127/8 and every private range stay refused by the outbound guard.
     OUTBOUND_ALLOW_HTTP: opts.outboundOwnServersOnly ? new URL(wms.url).host : '127.0.0.1',

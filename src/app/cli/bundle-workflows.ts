@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { failureConverterPath } from '../../platform/crypto';
 import { workflowInterceptorModules } from '../../platform/temporal/interceptors';
 import { newestMtime } from '../../platform/web-bundle';
 
@@ -12,6 +13,8 @@ export async function bundleWorkflows(file: string, opts: { quiet?: boolean } = 
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../../workflows'),
     workflowInterceptorModules,
+    // Workflow failures' messages and stacks as encoded (encrypted) attributes, like the worker's.
+    failureConverterPath,
     ...(opts.quiet ? { logger: new DefaultLogger('ERROR') } : {}),
   });
   fs.mkdirSync(path.dirname(file), { recursive: true });

@@ -1,11 +1,41 @@
 // Every SQL statement on the channel tables: channels (rows cached briefly per process), raw payloads
 // stored once by content hash, ingest errors, webhook receipts and imported partner files.
-import { sha256 } from '../../platform/crypto';
+// Credentials are sealed at rest (platform/crypto/secrets.ts): sealed on every write, opened on every
+// read, so callers only ever see them open and the table never holds them in plain text.
+import {
+  type KeyRing,
+  isSealed,
+  needsSealing,
+  openSecret,
+  sealSecret,
+  secretRing,
+  sha256,
+} from '../../platform/crypto';
 import type { Db, Tx } from '../../platform/db';
 import type { ChannelRow, PollPosition, RawPayload } from './model';
 
+/** What a channel's sealed credentials are bound to: a sealed value moved to another row does not open. */
+const credentialsContext = (name: string) => `channels.credentials/${name}`;
+
+/** The row with its credentials opened (a plaintext row from before encryption is read as it is). */
+function opened<T extends ChannelRow | undefined>(row: T, ring?: KeyRing): T {
+  if (!row || !isSealed(row.credentials)) return row;
+  return {
+    ...row,
+    credentials: openSecret(ring ?? secretRing(), row.credentials, credentialsContext(row.name)) as Record<
+      string,
+      unknown
+    >,
+  };
+}
+
+/** The credentials column's value: sealed under the current key. */
+function sealedCredentials(name: string, credentials: Record<string, unknown>): string {
+  return JSON.stringify(sealSecret(secretRing(), credentials, credentialsContext(name)));
+}
+
 export async function loadChannelRow(db: Db, name: string): Promise<ChannelRow | undefined> {
-  return db<ChannelRow>('channels').where({ name }).first();
+  return opened(await db<ChannelRow>('channels').where({ name }).first());
 }
 
 /**
@@ -63,7 +93,7 @@ export async function savePosition(db: Db | Tx, channel: string, position: PollP
 // ——— channels: CRUD and poll bookkeeping ———
 
 export async function listChannelRows(db: Db, where: Partial<Pick<ChannelRow, 'kind' | 'enabled'>> = {}) {
-  return (await db('channels').where(where).orderBy('name')) as ChannelRow[];
+  return ((await db('channels').where(where).orderBy('name')) as ChannelRow[]).map((r) => opened(r));
 }
 
 export interface ChannelWrite {
@@ -79,15 +109,19 @@ export async function insertChannelRow(
   row: ChannelWrite & { name: string; kind: ChannelRow['kind'] },
 ): Promise<ChannelRow | undefined> {
   const [inserted] = (await trx('channels')
-    .insert({ ...row, config: JSON.stringify(row.config), credentials: JSON.stringify(row.credentials) })
+    .insert({
+      ...row,
+      config: JSON.stringify(row.config),
+      credentials: sealedCredentials(row.name, row.credentials),
+    })
     .onConflict('name')
     .ignore()
     .returning('*')) as ChannelRow[];
-  return inserted;
+  return opened(inserted);
 }
 
 export async function lockChannelRow(trx: Tx, name: string): Promise<ChannelRow | undefined> {
-  return (await trx('channels').where({ name }).forUpdate().first()) as ChannelRow | undefined;
+  return opened((await trx('channels').where({ name }).forUpdate().first()) as ChannelRow | undefined);
 }
 
 export async function updateChannelRow(trx: Tx, name: string, change: ChannelWrite): Promise<ChannelRow> {
@@ -96,11 +130,52 @@ export async function updateChannelRow(trx: Tx, name: string, change: ChannelWri
     .update({
       ...change,
       config: JSON.stringify(change.config),
-      credentials: JSON.stringify(change.credentials),
+      credentials: sealedCredentials(name, change.credentials),
       updated_at: trx.fn.now(),
     })
     .returning('*')) as ChannelRow[];
-  return after!;
+  return opened(after!);
+}
+
+/**
+ * Seals every channel's credentials under the ring's current key: plaintext rows from before
+ * encryption and rows sealed under an older key (`npm run keys -- rotate`); with `plaintextOnly`
+ * only the former (the API at start: a process still on the old ring keeps reading the others).
+ * Each row is re-read under a lock, so a concurrent edit is never overwritten. Returns the channels changed.
+ */
+export async function resealCredentials(
+  db: Db,
+  ring: KeyRing,
+  opts: { plaintextOnly?: boolean } = {},
+): Promise<string[]> {
+  const due = (stored: unknown) => (opts.plaintextOnly ? !isSealed(stored) : needsSealing(ring, stored));
+  const names = (await db('channels').select('name', 'credentials'))
+    .filter((r: { credentials: unknown }) => due(r.credentials))
+    .map((r: { name: string }) => r.name);
+  const changed: string[] = [];
+  for (const name of names)
+    await db.transaction(async (trx) => {
+      const row = (await trx('channels').where({ name }).forUpdate().first()) as ChannelRow | undefined;
+      if (!row || !due(row.credentials)) return;
+      const open = opened(row, ring).credentials;
+      await trx('channels')
+        .where({ name })
+        .update({
+          credentials: JSON.stringify(sealSecret(ring, open, credentialsContext(name))),
+        });
+      changed.push(name);
+    });
+  return changed;
+}
+
+/** How many channels' credentials are sealed under each key id (`plaintext`: not sealed). */
+export async function credentialKeyCounts(db: Db): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const r of await db('channels').select('credentials')) {
+    const id = isSealed(r.credentials) ? r.credentials.kid : 'plaintext';
+    counts[id] = (counts[id] ?? 0) + 1;
+  }
+  return counts;
 }
 
 export async function markPollStarted(db: Db, channel: string): Promise<void> {

@@ -19,7 +19,10 @@ export interface OrderStart {
   workflowId?: string;
   /** The stored order's id, when it is stored already: the workflow loads it instead of rediscovering it. */
   orderId?: string;
-  /** Known before normalization (HTTP orders, pre-validated channel orders): summary and search attributes. */
+  /**
+   * Known before normalization (HTTP orders, pre-validated channel orders): summary and search
+   * attributes. `customerName` is accepted but never sent to Temporal (personal data).
+   */
   known?: { customerName?: string; customerTier?: string; totalMinor?: number; currency?: string };
   /**
    * An order whose earlier workflow failed (e.g. its payload did not normalize) may start again after
@@ -51,9 +54,9 @@ export async function startOrderWorkflow(
         }
       : undefined;
   if (value) attributes.push({ key: SA.OrderValue, value: value.major });
-  const summary = [`Order ${channel}/${externalId}`, known?.customerName, value?.text]
-    .filter(Boolean)
-    .join(' · ');
+  // No personal data here: search attributes are stored and indexed in plain text, and the summary,
+  // though encrypted like every payload, is shown in every list of a decoding UI (docs/privacy.md).
+  const summary = [`Order ${channel}/${externalId}`, value?.text].filter(Boolean).join(' · ');
   try {
     await client.workflow.start(ORDER_WORKFLOW_TYPE, {
       workflowId: order.workflowId ?? workflowIdFor(channel, externalId),
@@ -94,7 +97,6 @@ export function startStoredOrder(
     source,
     orderId: row.id,
     known: {
-      customerName: row.customer.name,
       customerTier: row.customer_tier,
       totalMinor: row.total_minor,
       currency: row.currency,

@@ -105,7 +105,13 @@ export function decryptPayload(ring: KeyRing, payload: Payload): Payload {
   }
   const body = opened.subarray(1);
   const serialized = opened[0] === DEFLATED ? zlib.inflateRawSync(body) : body;
-  return temporal.api.common.v1.Payload.decode(serialized) as Payload;
+  const decoded = temporal.api.common.v1.Payload.decode(serialized);
+  // A plain Payload again (not a protobuf message object), as the SDK and JSON encoders expect.
+  return {
+    metadata: { ...decoded.metadata },
+    data: decoded.data,
+    ...(decoded.externalPayloads?.length ? { externalPayloads: decoded.externalPayloads } : {}),
+  } as Payload;
 }
 
 /** The Temporal PayloadCodec over a key ring. */

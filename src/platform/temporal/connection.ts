@@ -6,6 +6,7 @@ import {
   defaultGrpcRetryOptions,
   makeGrpcRetryInterceptor,
 } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import type { Logger } from '../logger';
 import { clientInterceptors } from './interceptors';
@@ -52,6 +53,11 @@ export async function connectClient(opts: {
    * fail fast and answer 503 until it is back) and say so through `onDown`, instead of failing.
    */
   startWhileDown?: { onDown(err: unknown): void };
+  /**
+   * Payload codecs and failure converter (`dataConverterFor(ring)` of platform/crypto): every
+   * client of Order Hub encrypts; only tools that must read raw histories go without.
+   */
+  dataConverter?: DataConverter;
 }): Promise<Client> {
   const options = {
     address: opts.address,
@@ -68,7 +74,12 @@ export async function connectClient(opts: {
     opts.startWhileDown.onDown(err);
     connection = Connection.lazy(options);
   }
-  return new Client({ connection, namespace: opts.namespace, interceptors: clientInterceptors() });
+  return new Client({
+    connection,
+    namespace: opts.namespace,
+    interceptors: clientInterceptors(),
+    ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
+  });
 }
 
 /** A custom search attribute: its name and Temporal's indexed value type (`KEYWORD`, `DATETIME`, …). */
