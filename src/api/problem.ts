@@ -190,6 +190,11 @@ export function clientErrorProblem(raw: unknown): HttpProblem | undefined {
       'the request body could not be decompressed as its Content-Encoding says',
       body('not decompressible'),
     );
+  // The router's decodeURIComponent of a path parameter (`/api/orders/%E0%A4%A`).
+  if (raw instanceof URIError)
+    return new HttpProblem(400, 'Bad request', 'a path segment is not valid percent-encoded UTF-8', [
+      { path: 'params', message: 'invalid percent-encoding' },
+    ]);
   return new HttpProblem(
     status,
     STATUS_CODES[status] ?? 'Bad request',
@@ -219,7 +224,6 @@ export function problemHandler(
     if (err instanceof HttpProblem) problem = err;
     else if (err instanceof DomainError) problem = domainProblem(err, req.method);
     else if (err instanceof ZodError) problem = validationProblem(err, 'body');
-    else if (clientErrorProblem(err)) problem = clientErrorProblem(err) as HttpProblem;
     else if (unreachableDependency(err)) {
       const dependency = unreachableDependency(err) as Dependency;
       log.warn(
@@ -228,7 +232,8 @@ export function problemHandler(
       );
       dependencyDown?.(dependency, err);
       problem = dependencyProblem(dependency);
-    } else {
+    } else if (clientErrorProblem(err)) problem = clientErrorProblem(err) as HttpProblem;
+    else {
       // Unknown errors are logged in full and answered without internals (no stack, no SQL).
       log.error({ err, method: req.method, url: loggableUrl(req.originalUrl) }, 'unhandled error');
       problem = new HttpProblem(
