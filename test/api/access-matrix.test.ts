@@ -45,6 +45,14 @@ function servedRoutes(): { method: string; path: string; roles: RouteDef['roles'
 describe('route × role matrix', () => {
   it('every role gets 403 exactly where the route table does not admit it, never 401; no token gets 401 on every non-public route', async (t) => {
     const routes = servedRoutes();
+    // People and tokens are admins' alone (and walked like every other route below).
+    for (const p of [
+      'post /api/people',
+      'get /api/people',
+      'post /api/people/:id/deactivate',
+      'post /api/tokens',
+    ])
+      assert.deepEqual(routes.find((r) => `${r.method} ${r.path}` === p)?.roles, ['admin'], p);
     const tokens = Object.fromEntries(
       await Promise.all(roles.map(async (r) => [r, await sys.tokenFor(r)] as const)),
     ) as Record<Role, string>;

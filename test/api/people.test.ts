@@ -3,8 +3,11 @@
 // deactivating a person stops their tokens, existing tokens get a person each on upgrade, and a
 // token's secret costs the same to check whether its prefix exists or not.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
+import path from 'node:path';
 import { after, before, describe, it, mock } from 'node:test';
+import { promisify } from 'node:util';
 import { generateToken, verifyToken } from '../../src/domain/access/tokens';
 import { overrideRejection } from '../../src/domain/orders/override-rules';
 import { migrationConfig } from '../../src/platform/db';
@@ -54,6 +57,16 @@ async function tokenOf(person: string | undefined, name: string, roles: string[]
   const r = await sys.request('POST', '/api/tokens', { name, roles, ...(person ? { person } : {}) });
   assert.equal(r.status, 201, JSON.stringify(r.body));
   return r.body as { token: string; id: string; personId: string; person: string };
+}
+
+const run = promisify(execFile);
+
+async function cli(...args: string[]) {
+  const { DATABASE_URL: _d, ...clean } = process.env;
+  return run(process.execPath, ['--import', 'tsx', 'src/app/cli/token.ts', ...args], {
+    cwd: path.resolve(__dirname, '..', '..'),
+    env: { ...clean, DATABASE_URL: sys.dbUrl },
+  });
 }
 
 const bypass = (token: string, orderId: string, reason: string) =>
@@ -225,7 +238,10 @@ describe('people', () => {
     );
     const self = await sys.request('POST', '/api/people/test-admin/deactivate', {});
     assert.equal(self.status, 409, JSON.stringify(self.body));
-    assert.equal((await sys.request('POST', `/api/people/${crypto.randomUUID()}/deactivate`, {})).status, 404);
+    assert.equal(
+      (await sys.request('POST', `/api/people/${crypto.randomUUID()}/deactivate`, {})).status,
+      404,
+    );
   });
 
   it('an unknown prefix costs the same scrypt work and constant-time compare as a known prefix with a wrong secret', async () => {
@@ -254,6 +270,24 @@ describe('people', () => {
       scrypt.mock.restore();
       compare.mock.restore();
     }
+  });
+
+  it('`npm run token -- create --name` makes the person from the name (or --person), prints only the token, and `people` lists them once', async () => {
+    const name = `Tutorial-${uid('')}`;
+    const login = name.toLowerCase();
+    const first = await cli('create', '--role', 'admin', '--name', name);
+    assert.match(first.stdout, /^oh_[0-9a-f]{8}_[\w-]{43}\n$/, 'stdout is the token and nothing else');
+    assert.match(first.stderr, new RegExp(`for ${login} `));
+    const second = await cli('create', '--role', 'cs', '--person', name.toUpperCase(), '--name', 'spare');
+    const me = await sys.requestAs(second.stdout.trim(), 'GET', '/api/me');
+    assert.equal(me.body.name, login, 'the second token is the same person');
+    const people = (await cli('people')).stdout.split('\n').filter((l) => l.includes(`  ${login}  `));
+    assert.equal(people.length, 1, people.join('\n'));
+    const issued = await sys
+      .db('audit_log')
+      .where({ action: 'person:token-issued' })
+      .whereLike('actor', 'cli:%');
+    assert.ok(issued.length >= 2, 'the CLI minting for a person is audited on the person');
   });
 
   it('upgrading gives each existing token a person of its own, named after it: sup-one and SUP-ONE are not merged', async () => {

@@ -5,7 +5,6 @@ import { z } from 'zod';
 import type { Db, Tx } from '../../platform/db';
 import { writeAudit } from '../audit/service';
 import { NotFound, NotPossibleNow } from '../errors';
-import { safeText } from '../text';
 import {
   insertPersonRow,
   listPersonRows,
@@ -16,11 +15,23 @@ import {
   tokenIdsOfPerson,
 } from './store';
 
-/** Control and invisible formatting characters (zero-width, bidi) would let two logins look alike. */
-export const LOGIN_PATTERN =
+/**
+ * safeText's rule (no NUL, no lone surrogate) plus no control or invisible formatting characters
+ * (zero-width, bidi: they make look-alike logins), as one pattern so the OpenAPI document states it all.
+ */
+export const VISIBLE_TEXT_PATTERN =
   // biome-ignore lint/suspicious/noControlCharactersInRegex: the pattern exists to refuse control characters
-  /^[^\u0000-\u001F\u007F-\u009F\u00AD\u200B-\u200F\u2028-\u202E\u2060-\u206F\uFEFF]*$/;
-const LOGIN_PATTERN_MESSAGE = 'must not contain control or invisible formatting characters';
+  /^(?:[^\u0000-\u001F\u007F-\u009F\u00AD\u200B-\u200F\u2028-\u202E\u2060-\u206F\uFEFF\uD800-\uDFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF])*$/;
+
+/** Trimmed text of `min`–`max` characters a person can read: names and logins. */
+export function visibleText({ min = 0, max }: { min?: number; max: number }) {
+  return z
+    .string()
+    .trim()
+    .min(min)
+    .max(max)
+    .regex(VISIBLE_TEXT_PATTERN, 'must not contain NUL, control or invisible formatting characters');
+}
 
 /** The one login rule: Unicode NFKC, trimmed, lower-case (and NFKC again: lower-casing can undo it). */
 export function normalizeLogin(login: string): string {
@@ -28,16 +39,14 @@ export function normalizeLogin(login: string): string {
 }
 
 /** A login as typed; the schema's output is the normalized form that is stored and compared. */
-export const loginSchema = safeText({ min: 1, max: 100 })
-  .regex(LOGIN_PATTERN, LOGIN_PATTERN_MESSAGE)
+export const loginSchema = visibleText({ min: 1, max: 100 })
   .transform(normalizeLogin)
   .pipe(z.string().min(1).max(100))
   .describe('unique per person after Unicode NFKC, trimming and lower-casing ("Sup-One" is "sup-one")');
 
 export const newPersonSchema = z.object({
   login: loginSchema,
-  displayName: safeText({ min: 1, max: 200 })
-    .regex(LOGIN_PATTERN, LOGIN_PATTERN_MESSAGE)
+  displayName: visibleText({ min: 1, max: 200 })
     .optional()
     .describe('how the console shows the person; defaults to the login as typed'),
 });

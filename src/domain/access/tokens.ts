@@ -8,7 +8,7 @@ import { writeAudit } from '../audit/service';
 import { InvalidInput } from '../errors';
 import { CHANNEL_PATTERN } from '../orders/model';
 import { safeText } from '../text';
-import { type ChangeBy, LOGIN_PATTERN, loginSchema, personForToken } from './people';
+import { type ChangeBy, loginSchema, personForToken, visibleText } from './people';
 import { roles, TOKEN_PATTERN } from './roles';
 import {
   insertTokenRow,
@@ -28,10 +28,7 @@ export { TOKEN_PATTERN };
 const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 };
 
 const tokenFields = {
-  name: safeText({ min: 1, max: 100 }).regex(
-    LOGIN_PATTERN,
-    'must not contain control or invisible formatting characters',
-  ),
+  name: visibleText({ min: 1, max: 100 }),
   /** Whose token: a login (or absent: the token's name, normalized — the person is created if needed). */
   person: loginSchema
     .optional()
