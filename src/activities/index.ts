@@ -5,6 +5,7 @@ import type { ActivityDeps } from './deps';
 import { createInventoryActivities } from './inventory';
 import { createNotifyActivities } from './notify';
 import { type ChannelFetcher, createOrderActivities } from './orders';
+import { createOverrideSignatureActivities } from './override-signatures';
 import { createRoutingActivities } from './routing';
 import { createFulfilmentActivities } from './shipments';
 
@@ -20,6 +21,7 @@ export function createActivities(
     ...createFulfilmentActivities(deps),
     ...createNotifyActivities(deps, channels.writer),
     ...createIngestActivities(deps),
+    ...createOverrideSignatureActivities(deps),
   };
 }
 

@@ -1,7 +1,7 @@
 // How people steer a running order (the handler object of the samples' safe-message-handlers):
 // supervisor overrides by Update or signal, legal/risk approvals. Every decision is audited; the
 // rules of what is allowed are shared with the API's early answer (domain/orders/override-rules).
-import { setHandler } from '@temporalio/workflow';
+import { patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import { overrideRejection } from '../domain/orders/override-rules';
 import { inHandler } from './activities';
 import {
@@ -9,6 +9,7 @@ import {
   approveUpdate,
   type OverrideRequest,
   type OverrideResult,
+  overrideActions,
   overrideSignal,
   overrideUpdate,
 } from './definitions';
@@ -17,6 +18,9 @@ import type { OrderRun } from './order-run';
 type Outcome = 'accepted' | 'rejected' | 'pending';
 
 export class OrderOverrides {
+  /** Nonces of the signed override signals this order accepted: each signature works once. */
+  private readonly signalNonces = new Set<string>();
+
   constructor(private readonly run: OrderRun) {}
 
   listen(): void {
@@ -28,7 +32,9 @@ export class OrderOverrides {
     });
     setHandler(overrideSignal, async (req) => {
       try {
-        await this.apply(req, 'signal');
+        // Signals prove who sent them (codec-signed); orders recorded before this replay as they ran.
+        const verified = patched('signed-override-signals') ? await this.verifiedSignal(req) : req;
+        if (verified) await this.apply(verified, 'signal');
       } catch (err) {
         // A bad signal is recorded, never fatal to the order.
         this.run.note('override signal failed', err instanceof Error ? err.message : String(err));
@@ -40,6 +46,56 @@ export class OrderOverrides {
         if (why) throw new Error(why);
       },
     });
+  }
+
+  /**
+   * The signal's request with the identity its signature proves, or undefined when it is unsigned,
+   * forged, stale, meant for another order, already used, or signals are off (rejected and audited).
+   * The verdict is an activity's, recorded in the history; the clock is the workflow's.
+   */
+  private async verifiedSignal(req: OverrideRequest): Promise<OverrideRequest | undefined> {
+    const verdict = await inHandler.checkOverrideSignal(req, {
+      workflowId: workflowInfo().workflowId,
+      now: new Date().toISOString(),
+    });
+    let why = verdict.accepted ? undefined : verdict.reason;
+    if (verdict.accepted) {
+      if (this.signalNonces.has(verdict.nonce))
+        why = 'this signed override was already used (a replayed signal)';
+      else this.signalNonces.add(verdict.nonce);
+    }
+    if (verdict.accepted && !why) {
+      const { signature: _s, actorId: _i, ...fields } = req as OverrideRequest & { signature?: unknown };
+      return {
+        ...fields,
+        actor: verdict.actor,
+        ...(verdict.actorId ? { actorId: verdict.actorId } : {}),
+        role: verdict.role,
+      };
+    }
+    const claimed = { actor: req?.actor, role: req?.role };
+    // A valid signature names the person even when refused; otherwise the claim is only quoted.
+    const signer = verdict.accepted ? verdict : verdict.signedBy;
+    this.run.note(
+      `override ${req?.action} signal rejected`,
+      `${why} (${signer ? `signed by ${signer.actor}` : `claimed ${claimed.actor} as ${claimed.role}`})`,
+    );
+    if (this.run.state.orderId)
+      await inHandler.recordDecision({
+        orderId: this.run.state.orderId,
+        actor: signer?.actor ?? 'unverified',
+        role: signer?.role ?? 'none',
+        action: `override:${req?.action}:rejected`,
+        before: this.snapshot(),
+        after: { rejected: why, via: 'signal', claimed },
+        ...(typeof req?.reason === 'string' ? { reason: req.reason } : {}),
+        // A forged signal's action is anyone's text: kept out of the metric's labels.
+        metric: {
+          action: overrideActions.includes(req?.action) ? req.action : 'unknown',
+          result: 'rejected',
+        },
+      });
+    return undefined;
   }
 
   private snapshot() {
