@@ -5,7 +5,7 @@ import path from 'node:path';
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
 import { webDist } from '../platform/web-bundle';
 
-const NOT_CONSOLE = /^\/(api|portal|docs|openapi\.json|healthz|readyz|metrics|webhooks)(\/|$)/;
+const NOT_CONSOLE = /^\/(api|portal|docs|openapi\.json|healthz|readyz|metrics|webhooks|codec)(\/|$)/;
 
 export function consoleUi(distDir: string = webDist): Router {
   const router = Router();

@@ -39,6 +39,12 @@ export interface DevServerOptions {
   namespace: string;
   searchAttributes: { name: string; type: string }[];
   headless?: boolean;
+  /**
+   * The Web UI's remote codec (`--ui-codec-endpoint`): it decodes payloads through it. The dev server
+   * sets only the endpoint: the UI sends no credentials unless the user ticks "include cross-origin
+   * credentials" in its Codec Server settings (docs/privacy.md).
+   */
+  uiCodecEndpoint?: string;
   /** Re-read search attributes on every use (default): only needed when they are added at run time. */
   freshSearchAttributes?: boolean;
   onLog?: (line: string) => void;
@@ -78,6 +84,7 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<Ru
     'warn',
     ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
     ...(opts.headless || opts.uiPort === undefined ? ['--headless'] : ['--ui-port', String(opts.uiPort)]),
+    ...(opts.uiCodecEndpoint && !opts.headless ? ['--ui-codec-endpoint', opts.uiCodecEndpoint] : []),
     // New search attributes are visible to list queries at once (costs a metadata read per use).
     ...(opts.freshSearchAttributes === false
       ? []

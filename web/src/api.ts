@@ -10,14 +10,32 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * The codec session (an HttpOnly cookie for /codec only): the Temporal Web UI sends it with "include
+ * cross-origin credentials", so it shows this person decoded orders. Best effort: roles without
+ * customer data get a 403 and the UI shows ciphertext.
+ */
+function codecSession(bearer: string | null) {
+  const init: RequestInit = bearer
+    ? {
+        method: 'POST',
+        headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
+        body: '{}',
+      }
+    : { method: 'DELETE' };
+  void fetch('/codec/session', init).catch(() => undefined);
+}
+
 export const token = {
   get: () => sessionStorage.getItem(TOKEN_KEY) ?? localStorage.getItem(TOKEN_KEY),
   set(t: string) {
     localStorage.setItem(TOKEN_KEY, t);
+    codecSession(t);
   },
   clear() {
     localStorage.removeItem(TOKEN_KEY);
     sessionStorage.removeItem(TOKEN_KEY);
+    codecSession(null);
   },
 };
 
@@ -32,6 +50,8 @@ export async function api<T>(method: string, path: string, body?: unknown, beare
   });
   const text = await res.text();
   const parsed: unknown = text ? JSON.parse(text) : undefined;
+  // Each visit renews the codec session of a person already signed in (it lasts 12 hours).
+  if (res.ok && path === '/api/me' && bearer && bearer === token.get()) codecSession(bearer);
   if (!res.ok) {
     const p = parsed as { title?: string; detail?: string } | undefined;
     throw new ApiError(res.status, p?.detail ?? p?.title ?? `HTTP ${res.status}`);
