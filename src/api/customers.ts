@@ -15,6 +15,30 @@ export const redactBody = z.object({
   ),
 });
 
+const row = z.record(z.string(), z.unknown());
+
+export const customerExportSchema = z.object({
+  exportId: z.uuid(),
+  email: z.string(),
+  generatedAt: z.string(),
+  tables: z.record(z.string(), z.string()).describe('each table that holds personal data, and what'),
+  orders: z.array(row).describe('order rows, each with lines, shipments, notifications'),
+  rawPayloads: z.array(row),
+  ingestErrors: z.array(row),
+  auditEntries: z.array(row),
+});
+
+export const redactionSchema = z.object({
+  redactionId: z.uuid().describe("the audit entry's target id (customer:redact)"),
+  orders: z.array(z.string()).describe('order numbers (channel/external id) redacted'),
+  rows: z.object({
+    orders: z.number().int(),
+    raw_orders: z.number().int(),
+    ingest_errors: z.number().int(),
+    audit_log: z.number().int(),
+  }),
+});
+
 export function customerRoutes(privacy: PrivacyService): RouteDef[] {
   return [
     route({
@@ -25,6 +49,7 @@ export function customerRoutes(privacy: PrivacyService): RouteDef[] {
       // Customer service answers access requests; legal handles them; admin can always.
       roles: ['admin', 'cs', 'legal'],
       params: z.object({ email }),
+      response: customerExportSchema,
       async handler({ params, actor, role, requestId }) {
         return { body: await privacy.exportCustomer(params.email, { actor, role, requestId }) };
       },
@@ -36,6 +61,7 @@ export function customerRoutes(privacy: PrivacyService): RouteDef[] {
         "Replace one customer's personal data with [redacted] everywhere it is stored (one transaction, audited); 409 while an order of theirs still runs",
       roles: ['admin'],
       body: redactBody,
+      response: redactionSchema,
       async handler({ body, actor, role, requestId }) {
         try {
           return {
