@@ -17,6 +17,8 @@ export interface PipBinary {
   envVar: string;
   /** Extra ways out, listed in the error when nothing is found. */
   hints?: string[];
+  /** Install the package's dependencies beside it (a pure-Python tool, not a self-contained binary). */
+  withDependencies?: boolean;
 }
 
 export function isExecutable(file: string): boolean {
@@ -56,7 +58,7 @@ function pipInstall(tool: PipBinary, log: (line: string) => void): string | unde
           'install',
           '--quiet',
           '--disable-pip-version-check',
-          '--no-deps',
+          ...(tool.withDependencies ? [] : ['--no-deps']),
           '--target',
           dir,
           spec,
