@@ -318,15 +318,18 @@ export function createApp({
         const params = def.params
           ? def.params.safeParse(req.params)
           : { success: true as const, data: req.params };
-        if (!params.success) throw validationProblem(params.error, 'params');
+        if (!params.success)
+          throw validationProblem(params.error, 'params', { schema: def.params, input: req.params });
         const query = def.query
           ? def.query.safeParse(req.query)
           : { success: true as const, data: req.query };
-        if (!query.success) throw validationProblem(query.error, 'query');
+        if (!query.success)
+          throw validationProblem(query.error, 'query', { schema: def.query, input: req.query });
         const body = def.body
           ? def.body.safeParse(req.body ?? {})
           : { success: true as const, data: req.body };
-        if (!body.success) throw validationProblem(body.error, 'body');
+        if (!body.success)
+          throw validationProblem(body.error, 'body', { schema: def.body, input: req.body ?? {} });
         // Who acts is the token's identity, never what the request claims.
         const principal = (res.locals.principal as Principal | undefined) ?? anonymous;
         // Workflows started by the handler carry the request id (temporal/interceptors.ts).

@@ -1,7 +1,7 @@
 // Errors as application/problem+json (RFC 9457): the type routes throw, the mapping of domain refusals, one handler that writes both.
 import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler } from 'express';
-import { ZodError } from 'zod';
+import { ZodError, type ZodType } from 'zod';
 import { DomainError, InvalidInput, NotFound, NotPossibleNow, RuleViolation } from '../domain/errors';
 import { type Dependency, unreachableDependency } from '../platform/dependencies';
 import { type Logger, loggableUrl } from '../platform/logger';
@@ -54,37 +54,107 @@ function pathText(prefix: string, path: readonly PathSegment[]): string {
     .replace(/\.\[/g, '[');
 }
 
+/** Where a nested issue is: the schema and the input value at `base` (both may be unknown). */
+interface Scope {
+  schema?: ZodType;
+  input?: unknown;
+  base: readonly PathSegment[];
+}
+
+interface SchemaDef {
+  type: string;
+  innerType?: ZodType;
+  in?: ZodType;
+  shape?: Record<string, ZodType>;
+  element?: ZodType;
+  options?: ZodType[];
+}
+
+const defOf = (schema: ZodType | undefined): SchemaDef | undefined =>
+  schema ? (schema as unknown as { _zod: { def: SchemaDef } })._zod.def : undefined;
+
+/** The schema itself, through optional, nullable, default and pipe wrappers. */
+function unwrapped(schema: ZodType | undefined): ZodType | undefined {
+  let s = schema;
+  for (let i = 0; i < 20; i++) {
+    const def = defOf(s);
+    const inner = def?.innerType ?? (def?.type === 'pipe' ? def.in : undefined);
+    if (!inner) return s;
+    s = inner;
+  }
+  return s;
+}
+
+/** The schema of the value at `path` below `schema`, where objects and arrays make that plain. */
+function schemaAt(schema: ZodType | undefined, path: readonly PathSegment[]): ZodType | undefined {
+  let s = schema;
+  for (const key of path) {
+    const def = defOf(unwrapped(s));
+    if (def?.type === 'object' && typeof key === 'string') s = def.shape?.[key];
+    else if (def?.type === 'array' && typeof key === 'number') s = def.element;
+    else return undefined;
+  }
+  return unwrapped(s);
+}
+
+function valueAt(input: unknown, path: readonly PathSegment[]): unknown {
+  let v = input;
+  for (const key of path)
+    v = v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key] : undefined;
+  return v;
+}
+
 /**
  * Of a union's alternatives, the ones the input came closest to: those whose deepest problem lies
- * deepest (an order missing `shipTo.country` is an order, not a batch). Ties keep them all.
+ * deepest (an order missing `shipTo.country` is an order, not a batch), then those whose fields the
+ * input's fields are (an order missing `shipTo` is still an order). Ties keep them all.
  */
-function closestAlternatives(alternatives: Issue[][]): Issue[][] {
+function closestAlternatives(alternatives: Issue[][], union: ZodType | undefined, input: unknown): number[] {
   const reach = (issues: Issue[]) => Math.max(0, ...issues.map((i) => i.path.length));
   const best = Math.max(...alternatives.map(reach));
-  return alternatives.filter((issues) => reach(issues) === best);
+  const deepest = alternatives.flatMap((issues, i) => (reach(issues) === best ? [i] : []));
+  const options = defOf(union)?.type === 'union' ? defOf(union)?.options : undefined;
+  if (deepest.length < 2 || options?.length !== alternatives.length) return deepest;
+  if (!input || typeof input !== 'object' || Array.isArray(input)) return deepest;
+  const keys = Object.keys(input);
+  const known = (i: number) => {
+    const def = defOf(unwrapped(options[i]));
+    return def?.type === 'object' ? keys.filter((k) => k in (def.shape ?? {})).length : 0;
+  };
+  const most = Math.max(...deepest.map(known));
+  return most > 0 ? deepest.filter((i) => known(i) === most) : deepest;
 }
 
 /** One entry per problem, each at its full path: unions, records and strict objects are opened up. */
-function flatten(issue: Issue, base: readonly PathSegment[], note = ''): LocatedProblem[] {
-  const path = [...base, ...issue.path];
+function flatten(issue: Issue, scope: Scope, note = ''): LocatedProblem[] {
+  const path = [...scope.base, ...issue.path];
   if (issue.code === 'invalid_union' && issue.errors.length) {
-    const kept = closestAlternatives(issue.errors);
+    const union = schemaAt(scope.schema, issue.path);
+    const input = valueAt(scope.input, issue.path);
+    const kept = closestAlternatives(issue.errors, union, input);
+    const alternatives = kept.map((i) => issue.errors[i] as Issue[]);
     // A value of none of the accepted types (`true` for "15m" or 900): one entry naming them all.
-    const typeMismatches = kept.map((a) => (a.length === 1 && !a[0]?.path.length ? a[0] : undefined));
+    const typeMismatches = alternatives.map((a) => (a.length === 1 && !a[0]?.path.length ? a[0] : undefined));
     if (kept.length > 1 && typeMismatches.every((i) => i?.code === 'invalid_type')) {
       const expected = [...new Set(typeMismatches.map((i) => (i as Issue & { expected: string }).expected))];
       const received = /, received \w+$/.exec(typeMismatches[0]?.message ?? '')?.[0] ?? '';
       return [{ path, message: `Invalid input: expected ${expected.join(' or ')}${received}${note}` }];
     }
-    return kept.flatMap((alternative, i) =>
-      alternative.flatMap((sub) =>
-        flatten(sub, path, kept.length > 1 ? ` (shape ${i + 1} of ${kept.length} accepted here)` : note),
+    const options = defOf(union)?.options;
+    return kept.flatMap((optionIndex, n) =>
+      (issue.errors[optionIndex] as Issue[]).flatMap((sub) =>
+        flatten(
+          sub,
+          { schema: options?.[optionIndex], input, base: path },
+          kept.length > 1 ? ` (shape ${n + 1} of ${kept.length} accepted here)` : note,
+        ),
       ),
     );
   }
   if ((issue.code === 'invalid_key' || issue.code === 'invalid_element') && issue.issues.length) {
-    const at = issue.code === 'invalid_element' ? [...path, issue.key as PathSegment] : path;
-    return issue.issues.flatMap((sub) => flatten(sub, at, note));
+    const at = issue.code === 'invalid_element' ? [...issue.path, issue.key as PathSegment] : issue.path;
+    // Below a record's key or value the schema is not followed (unions there keep every alternative).
+    return issue.issues.flatMap((sub) => flatten(sub, { base: [...scope.base, ...at] }, note));
   }
   if (issue.code === 'unrecognized_keys')
     return issue.keys.map((key) => ({ path: [...path, key], message: `unknown field${note}` }));
@@ -94,14 +164,26 @@ function flatten(issue: Issue, base: readonly PathSegment[], note = ''): Located
   return [{ path, message: `${issue.message}${note}` }];
 }
 
-export function fieldErrors(err: ZodError, prefix: string): FieldError[] {
+/**
+ * Every problem of a failed parse at its full path (`body.lines[0].qty`). With the schema and the
+ * input, a union's problems are those of the shape the input meant.
+ */
+export function fieldErrors(
+  err: ZodError,
+  prefix: string,
+  parsed: { schema?: ZodType; input?: unknown } = {},
+): FieldError[] {
   return err.issues
-    .flatMap((i) => flatten(i, []))
+    .flatMap((i) => flatten(i, { ...parsed, base: [] }))
     .map((e) => ({ path: pathText(prefix, e.path), message: e.message }));
 }
 
-export function validationProblem(err: ZodError, where: 'body' | 'query' | 'params'): HttpProblem {
-  const errors = fieldErrors(err, where);
+export function validationProblem(
+  err: ZodError,
+  where: 'body' | 'query' | 'params',
+  parsed: { schema?: ZodType; input?: unknown } = {},
+): HttpProblem {
+  const errors = fieldErrors(err, where, parsed);
   return new HttpProblem(
     400,
     'Invalid request',
