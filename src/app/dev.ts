@@ -14,6 +14,7 @@ import { findTemporalCli, startTemporalDevServer } from '../devkit/temporal-cli'
 import { startWmsSimulator } from '../devkit/wms-sim/simulator';
 import { countActiveAdminTokens } from '../domain/access/tokens';
 import { type Config, loadConfigOrExit } from '../platform/config';
+import { installSecretRing, KeyRingError, loadKeyRing } from '../platform/crypto';
 import { createDb, migrateLatest } from '../platform/db';
 import { createLogger, type Logger } from '../platform/logger';
 import { createMetrics } from '../platform/metrics';
@@ -114,11 +115,32 @@ function allowOwnServers(config: Config, opts: { wmsSimulator: boolean }) {
   };
 }
 
+/** The API's codec endpoint as the browser reaches it (the Temporal UI's --ui-codec-endpoint). */
+function codecEndpointOf(config: Config): string {
+  return `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}/codec`;
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const config = loadConfigOrExit();
   const log = createLogger({ level: config.LOG_LEVEL, pretty: config.LOG_PRETTY, name: 'order-hub' });
   fs.mkdirSync(config.dataDir, { recursive: true });
+  // One key ring for the worker and the API (and the sample channels' credentials): the environment's,
+  // or in development one generated into the data directory on the first start.
+  let keys: ReturnType<typeof loadKeyRing>;
+  try {
+    keys = loadKeyRing(config);
+  } catch (err) {
+    if (!(err instanceof KeyRingError)) throw err;
+    log.fatal(err.message);
+    process.exit(1);
+  }
+  if (keys.origin === 'generated')
+    log.warn(
+      { file: keys.file },
+      'generated a payload encryption key for development (kept in the data directory, mode 0600); set ORDER_HUB_PAYLOAD_KEYS in production',
+    );
+  installSecretRing(keys.ring);
   const stops: { name: string; stop: () => Promise<void> }[] = [];
   let stopping = false;
   /** The console build (a vite child process) is cut short by a stop. */
@@ -215,6 +237,8 @@ async function main(): Promise<void> {
           dbFile: path.join(config.dataDir, 'temporal.sqlite'),
           namespace: config.TEMPORAL_NAMESPACE,
           searchAttributes: searchAttributeList,
+          // The UI decodes through our API's codec: plain orders for a signed-in user only.
+          uiCodecEndpoint: codecEndpointOf(config),
           onLog: (line) => log.debug({ component: 'temporal' }, line),
         }),
       { log, stopping: () => stopping, giveUp },
@@ -253,8 +277,13 @@ async function main(): Promise<void> {
     }
     const runtimeConfig = {
       ...config,
+      ORDER_HUB_PAYLOAD_KEYS: keys.spec,
       WMS_URL: wmsUrl,
       ...(temporalUi ? { TEMPORAL_UI_URL: temporalUi } : {}),
+      // The dev UI answers on 127.0.0.1 and localhost alike: the codec's CORS admits both.
+      ...(temporal.value.stop
+        ? { CODEC_UI_ORIGINS: [...config.CODEC_UI_ORIGINS, `http://localhost:${config.TEMPORAL_UI_PORT}`] }
+        : {}),
       ...allowOwnServers(config, { wmsSimulator: !config.WMS_URL }),
     };
     // Sample channels (partner folder, local Shopify/Amazon servers) on a system without channels.
@@ -306,7 +335,13 @@ async function main(): Promise<void> {
       `  Health         ${api.url}/healthz  ${api.url}/readyz`,
       `  Metrics        ${api.url}/metrics  (worker SDK metrics: http://127.0.0.1:${config.WORKER_METRICS_PORT}/metrics)`,
       `  Temporal UI    ${ui}`,
+      ...(temporal.value.stop
+        ? [
+            `  Codec          ${codecEndpointOf(config)}  (the UI shows decoded orders once you signed in to the console and ticked "include cross-origin credentials" in the UI's Codec Server settings; docs/privacy.md)`,
+          ]
+        : []),
       `  Temporal gRPC  ${temporalAddress}`,
+      `  Payload keys   ${keys.origin === 'environment' ? 'ORDER_HUB_PAYLOAD_KEYS' : `${keys.file}${keys.origin === 'generated' ? ' (generated now)' : ''}`}  (current key "${keys.ring.current.id}"; histories are encrypted, docs/privacy.md)`,
       `  WMS simulator  ${wmsUrl}/pick-lists`,
       `  Channels       ${api.url}/api/channels  (drop folders under ${path.join(config.dataDir, 'drop')}${samples.urls.length ? `; sample Shopify/Amazon servers ${samples.urls.join(' ')}` : ''})`,
       `  Data           ${config.DATABASE_URL ? 'DATABASE_URL' : path.join(config.dataDir, 'postgres')}`,
