@@ -6,7 +6,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { ChannelFetcher } from '../activities/orders';
 import type { Config } from '../platform/config';
-import { dataConverterFor, type KeyRing } from '../platform/crypto';
+import { dataConverterFor, failureConverterMarker, type KeyRing } from '../platform/crypto';
 import type { Db } from '../platform/db';
 import { contextualLogger } from '../platform/log-context';
 import type { Logger } from '../platform/logger';
@@ -44,6 +44,12 @@ export async function createOrderWorker(deps: WorkerDeps): Promise<Worker> {
       { bundlePath },
       'the workflow bundle was built without the log-context interceptors (workflowInterceptorModules): ' +
         'workflow and activity log lines will not carry requestId and orderId',
+    );
+  if (bundlePath && !fs.readFileSync(bundlePath, 'utf8').includes(failureConverterMarker))
+    deps.log.warn(
+      { bundlePath },
+      'the workflow bundle was built without failureConverterPath (platform/crypto): failures raised by ' +
+        'workflow code reach Temporal with their message and stack in plain text',
     );
   return Worker.create({
     connection: deps.connection,

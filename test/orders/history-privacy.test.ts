@@ -3,6 +3,7 @@
 // shipment's, every event, user metadata, search attributes and failures included — hold none of the
 // customer's name, e-mail, phone or address. With the codec, the same histories decode.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
@@ -11,6 +12,7 @@ import type { temporal } from '@temporalio/proto';
 import {
   createEncryptionCodec,
   dataConverterFor,
+  failureConverterMarker,
   generateKey,
   isEncryptedPayload,
   PayloadKeyMissingError,
@@ -88,6 +90,10 @@ function leaks(text: string): string[] {
 }
 
 describe('order histories in Temporal', () => {
+  it("the test run's workflow bundle carries the failure converter (workflow failures encrypted too)", () => {
+    assert.ok(fs.readFileSync(env.bundle, 'utf8').includes(failureConverterMarker));
+  });
+
   let workflowIds: string[] = [];
   let orderWorkflowId = '';
   let plain: Client;

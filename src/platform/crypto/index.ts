@@ -24,6 +24,7 @@ export {
   ENCRYPTED_ENCODING,
   EncryptionCodec,
   encryptPayload,
+  failureConverterMarker,
   failureConverterPath,
   isEncryptedPayload,
   KEY_ID_METADATA,

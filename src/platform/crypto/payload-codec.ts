@@ -146,3 +146,5 @@ export function dataConverterFor(ring: KeyRing, extraCodecs: PayloadCodec[] = []
  * bundles must be built with it (`bundleWorkflowCode({ failureConverterPath })`).
  */
 export const failureConverterPath = require.resolve('./failure-converter');
+/** Appears in a workflow bundle built with `failureConverterPath` (its module path). */
+export const failureConverterMarker = 'crypto/failure-converter';
