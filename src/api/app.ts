@@ -120,9 +120,9 @@ function docsRoutes(document: () => unknown): RouteDef[] {
 /** Largest request body, after decompression. */
 export const BODY_LIMIT_BYTES = 2 * 1024 * 1024;
 /**
- * Deepest nesting of arrays and objects a JSON body may have. Our deepest document (a channel
- * payload in an ingest retry) is about 8 levels; 32 leaves room and keeps every later walk
- * (zod, JSON.stringify, pg) far from the stack limit.
+ * Deepest nesting of arrays and objects a JSON body may have. The deepest document we know (a
+ * Shopify GraphQL order, retried as an ingest-error payload) has 8 levels; 32 leaves room and keeps
+ * every later walk (zod, JSON.stringify, pg) far from the stack limit.
  */
 export const MAX_JSON_DEPTH = 32;
 
