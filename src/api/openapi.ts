@@ -92,7 +92,7 @@ export function openApiDocument(routes: RouteDef[], info: { version: string; des
     });
   }
 
-  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+  const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: {
       title: 'Order Hub API',
@@ -103,6 +103,30 @@ export function openApiDocument(routes: RouteDef[], info: { version: string; des
     },
     security: [{ [bearer.name]: [] }],
   });
+  statePatterns(document);
+  return document;
+}
+
+/**
+ * The generator writes a regex's flags after its source (`…$/u`). JSON Schema's `pattern` has no
+ * flags and validators read it by code points, which is what `u` means: that flag is dropped. Any
+ * other flag (`i`) cannot be stated, so it fails start-up rather than documenting a wrong rule.
+ */
+export function statePatterns(node: unknown, where = '#'): void {
+  if (Array.isArray(node)) {
+    node.forEach((item, i) => statePatterns(item, `${where}/${i}`));
+    return;
+  }
+  if (!node || typeof node !== 'object') return;
+  const record = node as Record<string, unknown>;
+  for (const [key, value] of Object.entries(record)) {
+    if (key === 'pattern' && typeof value === 'string') {
+      const flagged = /^(.*)\/([dgimsuvy]+)$/s.exec(value);
+      if (flagged && flagged[2] === 'u') record.pattern = flagged[1];
+      else if (flagged)
+        throw new Error(`${where}: the pattern ${value} has flags JSON Schema cannot state (${flagged[2]})`);
+    } else statePatterns(value, `${where}/${key}`);
+  }
 }
 
 /** The docs page: swagger-ui-dist's files from /docs/assets, no CDN. */

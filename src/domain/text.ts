@@ -7,11 +7,12 @@ import { DateTime, IANAZone } from 'luxon';
 import { z } from 'zod';
 
 /**
- * Any run of UTF-16 code units except NUL and unpaired surrogates (ECMA-262 syntax without flags, as
- * JSON Schema's `pattern` is read).
+ * Code points other than NUL and lone surrogates. Read with the `u` flag (code points), as JSON
+ * Schema validators (ajv, Python's re) read `pattern`: a surrogate pair is one code point above
+ * U+FFFF and passes, an unpaired surrogate is a code point of its own and does not.
  */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what the pattern refuses
-export const SAFE_TEXT_PATTERN = /^(?:[^\u0000\uD800-\uDFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF])*$/;
+export const SAFE_TEXT_PATTERN = /^[^\u0000\uD800-\uDFFF]*$/u;
 const SAFE_TEXT_MESSAGE = 'must not contain NUL characters or unpaired UTF-16 surrogates';
 
 /** Trimmed text of `min`–`max` characters without NUL or lone surrogates. */
@@ -121,7 +122,9 @@ export function ianaZone() {
 }
 
 /** `https:` or `http:` only (http is limited to allowed development hosts when the request is made). */
-export const HTTP_URL_PATTERN = /^https?:\/\/[^\s/?#]+(?:[/?#]\S*)?$/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is refused here too
+export const HTTP_URL_PATTERN =
+  /^https?:\/\/[^\s/?#\u0000\uD800-\uDFFF]+(?:[/?#][^\s\u0000\uD800-\uDFFF]*)?$/u;
 
 /** An absolute http(s) URL of at most `max` characters: `javascript:`, `file:` and the like are refused. */
 export function httpUrl({ max = 2000 }: { max?: number } = {}) {
@@ -130,7 +133,6 @@ export function httpUrl({ max = 2000 }: { max?: number } = {}) {
     .string()
     .max(max)
     .regex(HTTP_URL_PATTERN, { message, abort: true })
-    .regex(SAFE_TEXT_PATTERN, { message: SAFE_TEXT_MESSAGE, abort: true })
     .refine((url) => URL.canParse(url), message)
     .meta({ format: 'uri' });
 }

@@ -35,6 +35,9 @@ describe('hostile input', () => {
       await sys.request('POST', '/api/orders', sampleOrder({ externalId: `A-${LONE_SURROGATE}` })),
       'body.externalId',
     );
+    // A surrogate pair (one code point beyond U+FFFF) is text like any other.
+    const emoji = await sys.request('POST', '/api/orders', sampleOrder({ customer: { name: 'Ada 😀' } }));
+    assert.equal(emoji.status, 201, JSON.stringify(emoji.body));
     assertNames(await sys.request('GET', '/api/orders?customer=%00'), 'query.customer');
     assertNames(await sys.request('GET', '/api/orders/%00'), 'params.id');
     assertNames(
@@ -235,6 +238,16 @@ describe('hostile input', () => {
       await sys.request('GET', '/api/reports/settlement.csv?from=2026-11-02&to=2026-11-01'),
       'query.to',
     );
+
+    // every pattern is one JSON Schema can state: no regex flags left behind, and it compiles as ECMA-262 with u
+    const patterns = [...JSON.stringify(doc).matchAll(/"pattern":("(?:[^"\\]|\\.)*")/g)].map((m) =>
+      JSON.parse(m[1]!),
+    );
+    assert.ok(patterns.length > 20);
+    for (const p of patterns) {
+      assert.doesNotMatch(p, /\/[dgimsuvy]+$/, p);
+      assert.doesNotThrow(() => new RegExp(p, 'u'), p);
+    }
 
     // the money rule and the country list
     const order = bodyOf('/api/orders').anyOf[0];
