@@ -6,6 +6,7 @@ import type { ChannelService } from '../channels/service';
 import { InvalidWebhookSignature, MissingWebhookHeader } from '../channels/shopify/webhook-handler';
 import { channelKinds } from '../channels/types';
 import { CHANNEL_PATTERN } from '../domain/orders/model';
+import { SAFE_TEXT_PATTERN, safeJson, safeJsonObject, safeText } from '../domain/text';
 import { HttpProblem } from './problem';
 import { type RouteDef, route } from './route';
 
@@ -31,15 +32,26 @@ export function withRawBodies(app: Express): Express {
 
 const nameParams = z.object({ name: z.string().regex(CHANNEL_PATTERN, 'a channel name') });
 const pollEvery = z
-  .union([z.string().max(20), z.number().int()])
-  .describe('"15m", "30s", "1h", "1d" or seconds; default 15m');
-const jsonObject = z.record(z.string(), z.unknown());
+  .union([
+    z
+      .string()
+      .max(20)
+      .regex(/^\s*\d{1,7}\s*[smhdSMHD]?\s*$/, 'a duration like 15m, 30s or 1h'),
+    z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 86_400),
+  ])
+  .describe('"15m", "30s", "1h", "1d" or seconds, from 1 s to 7 d; default 15m');
+/** Settings and secrets: JSON whose texts and names hold no NUL; each connector checks its own keys. */
+const jsonObject = safeJsonObject();
 
 export const createChannelBody = z.object({
   kind: z.enum(channelKinds),
   name: z.string().regex(CHANNEL_PATTERN, 'lower-case letters, digits, - or _ (max 40)'),
   config: jsonObject.describe(
-    'connector settings, see README "Channels"; secrets found here move to credentials',
+    'connector settings, see docs/channels (time zones are IANA names, endpoints https URLs); secrets found here move to credentials',
   ),
   credentials: jsonObject.optional().describe('tokens and passwords: stored, never returned'),
   pollEvery: pollEvery.optional(),
@@ -54,18 +66,19 @@ export const patchChannelBody = z.object({
 });
 
 export const listErrorsQuery = z.object({
-  channel: z.string().max(40).optional(),
+  channel: safeText({ min: 1, max: 40 }).optional(),
   status: z.enum(['open', 'resolved', 'all']).default('open'),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z
     .string()
     .regex(/^\d{1,18}$/, 'a cursor from this API')
-    .optional(),
+    .optional()
+    .meta({ description: "The previous page's nextCursor: the id (digits) the next page starts below" }),
 });
 
 export const retryBody = z.object({
   payload: z
-    .unknown()
+    .union([z.string().max(2_000_000).regex(SAFE_TEXT_PATTERN, 'must not contain NUL characters'), safeJson])
     .optional()
     .describe('the corrected row (file rows: column → value) or payload; omit to retry as recorded'),
 });
