@@ -236,7 +236,7 @@ export const configSchema = z.object({
     'Hosts (`host` or `host:port`, comma-separated) that outbound requests (callbackUrl, channel endpoints, webhooks, fulfiller endpoints) may reach over plain http; all others need https. For development servers only. `npm start` adds its own local servers.',
   ),
   OUTBOUND_ALLOW_PRIVATE: hostList.describe(
-    'Hosts (`host` or `host:port`, comma-separated, matched as written in the URL) that outbound requests may reach although they are or resolve to loopback, private, link-local, CGNAT or other non-public addresses (an internal WMS). `npm start` adds its own local servers.',
+    'Hosts (`host` or `host:port`, comma-separated, matched as written in the URL) that outbound requests may reach although they are or resolve to loopback, private, link-local, CGNAT or other non-public addresses (an internal WMS). The host:port of WMS_URL is always allowed (http too). `npm start` adds its own local servers.',
   ),
   WMS_URL: optionalUrl.describe(
     'Pick-list endpoint for fulfillers without their own endpoint. Unset: the bundled WMS simulator.',

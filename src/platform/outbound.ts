@@ -31,16 +31,26 @@ export class OutboundRefused extends Error {
 /** Raised inside the connector (where the field is unknown); outboundFetch names the field. */
 class BlockedAddress extends Error {}
 
-/** The policy the configuration's allow-lists describe. */
+/**
+ * The policy the configuration describes: its allow-lists, plus the host:port of WMS_URL, the
+ * operator's own default fulfiller endpoint (an internal WMS, `http://wms-sim:4010` in compose).
+ */
 export function outboundPolicyOf(config: {
   OUTBOUND_ALLOW_HTTP: string[];
   OUTBOUND_ALLOW_PRIVATE: string[];
+  WMS_URL?: string | undefined;
 }): OutboundPolicy {
+  const wms = config.WMS_URL ? [hostEntry(new URL(config.WMS_URL))] : [];
   return {
-    httpHosts: config.OUTBOUND_ALLOW_HTTP,
-    privateHosts: config.OUTBOUND_ALLOW_PRIVATE,
+    httpHosts: [...config.OUTBOUND_ALLOW_HTTP, ...wms],
+    privateHosts: [...config.OUTBOUND_ALLOW_PRIVATE, ...wms],
     maxRedirects: 5,
   };
+}
+
+/** A URL's host:port as an allow-list entry. */
+function hostEntry(url: URL): string {
+  return `${url.hostname.toLowerCase()}:${url.port || defaultPort(url.protocol)}`;
 }
 
 let policy: OutboundPolicy = { httpHosts: [], privateHosts: [], maxRedirects: 5 };

@@ -149,7 +149,7 @@ export async function startTestSystem(
     /** A workflow bundle other than the run's (e.g. one built with the log-context interceptors). */
     workflowBundlePath?: string;
     /**
-     * The outbound guard lets through only this system's own WMS simulator (127.0.0.1:<its port>);
+     * The outbound guard lets through only this system's own WMS simulator (WMS_URL's host:port);
      * by default any port of 127.0.0.1, where tests start their fake channel and callback servers.
      */
     outboundOwnServersOnly?: boolean;
@@ -174,8 +174,8 @@ export async function startTestSystem(
     ORDER_HUB_PAYLOAD_KEYS: env.payloadKeys,
     // The fake servers listen on 127.0.0.1 (ephemeral ports): that host only, over http; `localhost`,
     // ::1, the rest of 127/8 and every private range stay refused by the outbound guard.
-    OUTBOUND_ALLOW_HTTP: opts.outboundOwnServersOnly ? new URL(wms.url).host : '127.0.0.1',
-    OUTBOUND_ALLOW_PRIVATE: opts.outboundOwnServersOnly ? new URL(wms.url).host : '127.0.0.1',
+    OUTBOUND_ALLOW_HTTP: opts.outboundOwnServersOnly ? '' : '127.0.0.1',
+    OUTBOUND_ALLOW_PRIVATE: opts.outboundOwnServersOnly ? '' : '127.0.0.1',
     ...overrides,
   });
   fs.mkdirSync(path.join(env.output, 'logs'), { recursive: true });
