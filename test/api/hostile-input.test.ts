@@ -254,6 +254,9 @@ describe('hostile input', () => {
     assert.match(order.description, /must not exceed 9007199254740991/);
     assert.ok(order.properties.shipTo.properties.country.enum.includes('DE'));
     assert.ok(!order.properties.shipTo.properties.country.enum.includes('ZZ'));
+    assert.ok(
+      order.properties.currency.enum.includes('JPY') && !order.properties.currency.enum.includes('AAA'),
+    );
     assert.match(order.properties.callbackUrl.pattern, /https\?/);
   });
 });

@@ -1,11 +1,13 @@
 // The normalized Order: one zod schema that API validation, DB rows and workflow inputs derive from.
 import { DateTime } from 'luxon';
 import { z } from 'zod';
-import { isCurrency } from '../money';
 import { countryCode, httpUrl, isoTimestamp, minorUnits, safeText } from '../text';
 import { OrderStatus } from './status';
 
 export { isCountryCode } from '../text';
+
+/** ISO 4217 codes ICU knows (and so can format and give minor-unit digits for); any case in. */
+const CURRENCY_CODES = Intl.supportedValuesOf('currency') as [string, ...string[]];
 
 /** Never a `:`: workflow ids use it as the separator (see workflowIdFor). */
 export const CHANNEL_PATTERN = /^[a-z0-9][a-z0-9_-]{0,39}$/;
@@ -78,11 +80,10 @@ const orderInputFields = z.object({
   customer: customerSchema,
   shipTo: addressSchema,
   lines: z.array(orderLineSchema).min(1).max(500),
-  currency: z
-    .string()
-    .regex(/^[A-Za-z]{3}$/, 'must be an ISO 4217 currency code, e.g. USD, EUR, JPY')
-    .transform((c) => c.toUpperCase())
-    .refine(isCurrency, 'must be an ISO 4217 currency code, e.g. USD, EUR, JPY'),
+  currency: z.preprocess(
+    (v) => (typeof v === 'string' ? v.trim().toUpperCase() : v),
+    z.enum(CURRENCY_CODES, { error: 'must be an ISO 4217 currency code, e.g. USD, EUR, JPY' }),
+  ),
   shippingMinor: minor.default(0),
   taxMinor: minor.default(0),
   paymentStatus: paymentStatusSchema.default('paid'),
