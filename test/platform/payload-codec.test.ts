@@ -202,6 +202,14 @@ describe('key ring', () => {
       assert.equal(second.spec, first.spec, 'API and worker started apart share the ring');
       const fromEnv = loadKeyRing({ NODE_ENV: 'development', dataDir, ORDER_HUB_PAYLOAD_KEYS: k2 });
       assert.deepEqual([fromEnv.origin, fromEnv.ring.current.id], ['environment', 'k2']);
+      // A damaged file is named, its content (key material) is not quoted.
+      fs.writeFileSync(first.file!, first.spec);
+      assert.throws(
+        () => loadKeyRing({ NODE_ENV: 'development', dataDir }),
+        (err: Error) =>
+          /keys\.json is not readable JSON/.test(err.message) &&
+          !err.message.includes(first.spec.slice(5, 10)),
+      );
       for (const NODE_ENV of ['production', 'test'] as const)
         assert.throws(() => loadKeyRing({ NODE_ENV, dataDir }), /ORDER_HUB_PAYLOAD_KEYS is not set/);
     } finally {

@@ -121,7 +121,10 @@ export function loadKeyRing(settings: KeyRingSettings): LoadedKeyRing {
   try {
     spec = JSON.parse(fs.readFileSync(file, 'utf8')).ORDER_HUB_PAYLOAD_KEYS;
   } catch (err) {
-    throw new KeyRingError(`${file} is not readable JSON (${(err as Error).message})`);
+    // JSON.parse's message quotes the input: the key material stays out of it.
+    throw new KeyRingError(
+      `${file} is not readable JSON${(err as NodeJS.ErrnoException).code ? ` (${(err as NodeJS.ErrnoException).code})` : ''}`,
+    );
   }
   if (typeof spec !== 'string') throw new KeyRingError(`${file} has no ORDER_HUB_PAYLOAD_KEYS string`);
   return { ring: parseKeyRing(spec), spec, origin, file };
