@@ -152,8 +152,11 @@ function bodyReaders(): RequestHandler[] {
   return [
     (req: Request, res: Response, next: NextFunction) => {
       if (res.locals.rawBody === true) return raw(req, res, next);
-      // req.is: null without a body, false for a body of another type.
-      if (req.is(JSON_TYPES) === false)
+      // An empty body (Content-Length: 0, as fetch sends for a POST without one) has no type to check.
+      const hasBytes =
+        req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+      const typed = req.headers['content-type'] !== undefined;
+      if (hasBytes && (!typed || req.is(JSON_TYPES) === false))
         return next(
           new HttpProblem(
             415,

@@ -123,6 +123,16 @@ describe('hostile input at the edge', () => {
     assertProblem(r, 415);
     assert.match(r.body.detail, /application\/json/);
     assert.deepEqual(paths(r), ['headers.content-type']);
+    const untyped = await fetch(`${sys.api.url}/api/orders`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${sys.adminToken}` },
+      body: new Blob([JSON.stringify(sampleOrder())]),
+    });
+    assert.equal(untyped.status, 415, 'a body without a content type');
+    // A write without a body (a poll, an approval without comment) has no type to check.
+    const empty = await sys.request('POST', '/api/channels/no-such-channel/poll');
+    assertProblem(empty, 404);
+    assertProblem(await send('POST', '/api/channels/no-such-channel/poll'), 404);
   });
 
   it('JSON nested 5,000 levels deep is 400 before anything walks it; 32 levels are fine', async () => {
