@@ -12,6 +12,8 @@ import {
   outboundFetch,
   setOutboundPolicy,
 } from '../../src/platform/outbound';
+import { type AmazonChannel, createAmazonClient } from '../../src/channels/amazon/client';
+import { createShopifyClient, type ShopifyChannel } from '../../src/channels/shopify/client';
 import { sampleOrder, startTestSystem, type TestSystem, uid, waitFor } from '../support/system';
 
 /** A local server that counts what reaches it; `?to=` answers 302 to `to`, `/loop` redirects to itself. */
@@ -173,6 +175,65 @@ describe('outbound guard', () => {
     } finally {
       allowed.close();
       internal.close();
+    }
+  });
+});
+
+describe('channel clients through the guard', () => {
+  after(() => setOutboundPolicy(policy()));
+
+  it('refuse a loopback or metadata endpoint as a misconfigured channel (not retried), sending nothing', async () => {
+    const target = await startServer();
+    try {
+      setOutboundPolicy(policy({ httpHosts: ['localhost'] }));
+      const shopify = createShopifyClient({
+        name: 'shop-guarded',
+        config: {
+          shopDomain: 'guarded.myshopify.com',
+          apiVersion: '2025-10',
+          endpoint: `http://localhost:${target.port}`,
+          pageSize: 10,
+          lineItemsPerOrder: 10,
+          notifyCustomer: false,
+        },
+        credentials: { accessToken: 'shpat_test' },
+      } as ShopifyChannel);
+      await assert.rejects(
+        shopify.ordersPage({}),
+        (err: Error & { type?: string; nonRetryable?: boolean }) => {
+          assert.equal(err.type, 'ChannelMisconfigured', err.message);
+          assert.equal(err.nonRetryable, true);
+          assert.match(
+            err.message,
+            /channel shop-guarded: config\.endpoint http:\/\/localhost:\d+\/.* refused: .*loopback/,
+          );
+          return true;
+        },
+      );
+      const amazon = createAmazonClient({
+        name: 'amazon-guarded',
+        config: {
+          region: 'na',
+          marketplaceIds: ['ATVPDKIKX0DER'],
+          endpoint: 'https://169.254.169.254',
+          lwaEndpoint: `http://localhost:${target.port}/auth/o2/token`,
+          pageSize: 100,
+          includeFulfilledByAmazon: false,
+        },
+        credentials: { clientId: 'id', clientSecret: 'secret', refreshToken: 'refresh' },
+      } as AmazonChannel);
+      await assert.rejects(
+        amazon.ordersPage({}),
+        (err: Error & { type?: string; nonRetryable?: boolean }) => {
+          assert.equal(err.type, 'ChannelMisconfigured', err.message);
+          assert.equal(err.nonRetryable, true);
+          assert.match(err.message, /channel amazon-guarded: config\.lwaEndpoint .* refused: .*loopback/);
+          return true;
+        },
+      );
+      assert.deepEqual(target.hits, []);
+    } finally {
+      target.close();
     }
   });
 });
