@@ -1,6 +1,6 @@
 // The express app: every route of the route table (health, readiness, metrics, the API, the docs)
-// behind token authentication, role checks, per-token write rate limits and zod validation, with
-// one problem+json error handler.
+// behind token authentication, role checks, per-token write rate limits, the body (read only after
+// those) and zod validation, with 405/OPTIONS from the table and one problem+json error handler.
 import crypto from 'node:crypto';
 import express, {
   type Express,
@@ -136,7 +136,8 @@ export function jsonDepthExceeds(value: unknown, max: number): boolean {
     const [v, depth] = stack.pop() as [unknown, number];
     if (v === null || typeof v !== 'object') continue;
     if (depth + 1 > max) return true;
-    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+    for (const child of Array.isArray(v) ? v : Object.values(v))
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
   }
   return false;
 }
