@@ -4,7 +4,8 @@ import express, { type Express } from 'express';
 import { z } from 'zod';
 import type { ChannelService } from '../channels/service';
 import { InvalidWebhookSignature, MissingWebhookHeader } from '../channels/shopify/webhook-handler';
-import { channelKinds } from '../channels/types';
+import { connectors } from '../channels/registry';
+import { type ChannelKind, channelKinds } from '../channels/types';
 import { CHANNEL_PATTERN } from '../domain/orders/model';
 import { SAFE_TEXT_PATTERN, safeJson, safeJsonObject, safeText } from '../domain/text';
 import { HttpProblem } from './problem';
@@ -47,16 +48,51 @@ const pollEvery = z
 /** Settings and secrets: JSON whose texts and names hold no NUL; each connector checks its own keys. */
 const jsonObject = safeJsonObject();
 
-export const createChannelBody = z.object({
-  kind: z.enum(channelKinds),
-  name: z.string().regex(CHANNEL_PATTERN, 'lower-case letters, digits, - or _ (max 40)'),
-  config: jsonObject.describe(
-    'connector settings, see docs/channels (time zones are IANA names, endpoints https URLs); secrets found here move to credentials',
-  ),
-  credentials: jsonObject.optional().describe('tokens and passwords: stored, never returned'),
-  pollEvery: pollEvery.optional(),
-  enabled: z.boolean().optional(),
-});
+/** A connector's zod schema as JSON Schema (what it accepts: defaults optional). */
+function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
+  const { $schema: _, ...json } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+  return json;
+}
+
+/**
+ * What a new channel of one kind must carry, from the schemas the service validates with: its
+ * config, and each required credential in credentials (or, for secrets, in config).
+ */
+function channelShape(kind: ChannelKind): Record<string, unknown> {
+  const connector = connectors[kind];
+  // Which credentials are required is said below: a secret may come in config instead.
+  const { required: requiredKeys, ...credentials } = jsonSchemaOf(connector.credentialsSchema);
+  const required = (requiredKeys as string[] | undefined) ?? [];
+  const inCredentials = (key: string) => ({
+    required: ['credentials'],
+    properties: { credentials: { required: [key] } },
+  });
+  return {
+    properties: { kind: { const: kind }, config: jsonSchemaOf(connector.configSchema), credentials },
+    allOf: required.map((key) =>
+      connector.secretKeys.includes(key)
+        ? { anyOf: [inCredentials(key), { properties: { config: { required: [key] } } }] }
+        : inCredentials(key),
+    ),
+  };
+}
+
+export const createChannelBody = z
+  .object({
+    kind: z.enum(channelKinds),
+    name: z.string().regex(CHANNEL_PATTERN, 'lower-case letters, digits, - or _ (max 40)'),
+    config: jsonObject.describe(
+      'connector settings, see docs/channels (time zones are IANA names, endpoints https URLs); secrets found here move to credentials',
+    ),
+    credentials: jsonObject.optional().describe('tokens and passwords: stored, never returned'),
+    pollEvery: pollEvery.optional(),
+    enabled: z.boolean().optional(),
+  })
+  .meta({
+    description:
+      "Each kind's config and credentials follow its connector's schema (the oneOf); secrets may be given in config and move to credentials",
+    oneOf: channelKinds.map(channelShape),
+  });
 
 export const patchChannelBody = z.object({
   config: jsonObject.optional().describe('merged into the stored config; a key set to null is removed'),

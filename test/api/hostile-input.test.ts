@@ -239,6 +239,13 @@ describe('hostile input', () => {
       'query.to',
     );
 
+    // each channel kind's config and credentials, as its connector validates them
+    const shopify = bodyOf('/api/channels').oneOf.find(
+      (k: { properties: { kind: { const: string } } }) => k.properties.kind.const === 'shopify',
+    );
+    assert.deepEqual(shopify.properties.config.required, ['shopDomain']);
+    assert.equal(JSON.stringify(shopify.allOf).includes('accessToken'), true);
+
     // every pattern is one JSON Schema can state: no regex flags left behind, and it compiles as ECMA-262 with u
     const patterns = [...JSON.stringify(doc).matchAll(/"pattern":("(?:[^"\\]|\\.)*")/g)].map((m) =>
       JSON.parse(m[1]!),
