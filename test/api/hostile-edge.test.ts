@@ -129,6 +129,10 @@ describe('hostile input at the edge', () => {
       body: new Blob([JSON.stringify(sampleOrder())]),
     });
     assert.equal(untyped.status, 415, 'a body without a content type');
+    for (const type of [';;;', 'application/json; charset=latin1']) {
+      const odd = await send('POST', '/api/orders', { body: '{}', headers: { 'content-type': type } });
+      assertProblem(odd, 415);
+    }
     // A write without a body (a poll, an approval without comment) has no type to check.
     const empty = await sys.request('POST', '/api/channels/no-such-channel/poll');
     assertProblem(empty, 404);
