@@ -32,12 +32,18 @@ export function withRawBodies(app: Express): Express {
 }
 
 const nameParams = z.object({ name: z.string().regex(CHANNEL_PATTERN, 'a channel name') });
+/** 1 s to 7 d as `<n><unit>`, the bounds in the pattern itself (seconds without a unit). */
+const POLL_EVERY_PATTERN = new RegExp(
+  `^(?:${[
+    String.raw`(?:[1-9]\d{0,4}|[1-5]\d{5}|60[0-3]\d{3}|604[0-7]\d{2}|604800)[sS]?`,
+    String.raw`(?:[1-9]\d{0,3}|100[0-7]\d|10080)[mM]`,
+    String.raw`(?:[1-9]\d?|1[0-5]\d|16[0-8])[hH]`,
+    '[1-7][dD]',
+  ].join('|')})$`,
+);
 const pollEvery = z
   .union([
-    z
-      .string()
-      .max(20)
-      .regex(/^\s*\d{1,7}\s*[smhdSMHD]?\s*$/, 'a duration like 15m, 30s or 1h'),
+    z.string().max(7).regex(POLL_EVERY_PATTERN, 'a duration from 1 s to 7 d like 15m, 30s or 1h'),
     z
       .number()
       .int()
