@@ -271,7 +271,9 @@ export function createApp({
 
   app.use('/docs/assets', express.static(swaggerUi.getAbsoluteFSPath(), { index: false, maxAge: '1h' }));
 
-  // Per token (per client IP on public routes); one budget across all write routes.
+  // Per token (per client IP on public routes); one budget across all write routes. The codec's
+  // POSTs change nothing but an audit row and the Temporal UI calls them page by page: not budgeted.
+  const UNBUDGETED_POSTS = new Set(['/codec/decode', '/codec/encode']);
   const writeLimit = rateLimit({
     windowMs: 60_000,
     limit: writesPerMinute,
@@ -316,7 +318,8 @@ export function createApp({
         }
       });
     }
-    if (def.method !== 'get') chain.push(writeLimit, ...routeBody);
+    if (def.method !== 'get')
+      chain.push(...(UNBUDGETED_POSTS.has(def.path) ? [] : [writeLimit]), ...routeBody);
     chain.push(async (req: Request, res: Response, next: NextFunction) => {
       try {
         const params = def.params
