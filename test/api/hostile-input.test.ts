@@ -177,7 +177,7 @@ describe('hostile input', () => {
     assertNames(channel, 'body.config.zone');
   });
 
-  it('a callbackUrl that is not http(s) is a 400 naming body.callbackUrl', async () => {
+  it('a callbackUrl or channel endpoint that is not http(s) is a 400 naming the field', async () => {
     for (const callbackUrl of [
       'javascript:alert(1)',
       'file:///etc/passwd',
@@ -185,6 +185,13 @@ describe('hostile input', () => {
       'not a url',
     ])
       assertNames(await sys.request('POST', '/api/orders', sampleOrder({ callbackUrl })), 'body.callbackUrl');
+    const channel = await sys.request('POST', '/api/channels', {
+      kind: 'shopify',
+      name: uid('url-'),
+      config: { shopDomain: 'acme.myshopify.com', endpoint: 'file:///etc/passwd' },
+      credentials: { accessToken: 'shpat_x' },
+    });
+    assertNames(channel, 'body.config.endpoint');
   });
 
   it('rules the handlers enforce are stated in the OpenAPI document and answered naming the field', async () => {

@@ -5,6 +5,7 @@
 import crypto from 'node:crypto';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
+import { httpUrl } from '../../domain/text';
 import { retryAfterMs } from '../../platform/http';
 import { OutboundRefused, outboundFetch } from '../../platform/outbound';
 import { failureFor, misconfigured, throttled, unavailable } from '../failures';
@@ -23,9 +24,9 @@ export const amazonConfigSchema = z.object({
   /** e.g. ["ATVPDKIKX0DER"] (amazon.com); getOrders takes up to 50. */
   marketplaceIds: z.array(z.string().trim().min(1).max(20)).min(1).max(50),
   /** SP-API base URL instead of the region's endpoint (sandbox, proxy, the local test server). */
-  endpoint: z.url().optional(),
+  endpoint: httpUrl().optional(),
   /** Login with Amazon token endpoint instead of https://api.amazon.com/auth/o2/token. */
-  lwaEndpoint: z.url().optional(),
+  lwaEndpoint: httpUrl().optional(),
   pageSize: z.number().int().min(1).max(100).default(100),
   /** The first poll reads orders updated since then (default: 24 hours before the first poll). */
   startFrom: z.iso.datetime({ offset: true }).optional(),

@@ -5,6 +5,7 @@
 import { createAdminApiClient } from '@shopify/admin-api-client';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
+import { httpUrl } from '../../domain/text';
 import { retryAfterMs } from '../../platform/http';
 import { OutboundRefused, outboundFetch } from '../../platform/outbound';
 import { misconfigured, rejected, throttled, unavailable } from '../failures';
@@ -20,7 +21,7 @@ export const shopifyConfigSchema = z.object({
     .regex(/^(\d{4}-\d{2}|unstable)$/, 'an API version like 2025-10')
     .default('2025-10'),
   /** Send the Admin API calls here instead of https://<shopDomain> (a proxy or the local test server). */
-  endpoint: z.url().optional(),
+  endpoint: httpUrl().optional(),
   /**
    * Orders per page and line items per order in the poll query. Shopify refuses queries above 1000
    * cost points (about 2 + pageSize × (15 + 6 × lineItemsPerOrder)); lines beyond the first page are
