@@ -74,17 +74,21 @@ function isRealDate(s: string): boolean {
 export function isoTimestamp({ offset }: { offset: 'required' | 'optional' }) {
   const pattern = offset === 'required' ? ISO_INSTANT_PATTERN : ISO_TIMESTAMP_PATTERN;
   const example = '2026-11-25T09:30:00+08:00';
-  return z
-    .string()
-    .max(40)
-    .regex(
-      pattern,
-      offset === 'required'
-        ? `must be an RFC 3339 date and time in ${EARLIEST_YEAR}–${LATEST_YEAR} with seconds and an offset within ±14:00 or Z, e.g. ${example}`
-        : `must be an ISO 8601 date and time in ${EARLIEST_YEAR}–${LATEST_YEAR}, optionally with an offset within ±14:00 or Z, e.g. ${example}`,
-    )
-    .refine(isRealDate, 'must be a real calendar date and time')
-    .meta({ format: offset === 'required' ? 'date-time' : undefined, example });
+  return (
+    z
+      .string()
+      .max(40)
+      .regex(pattern, {
+        message:
+          offset === 'required'
+            ? `must be an RFC 3339 date and time in ${EARLIEST_YEAR}–${LATEST_YEAR} with seconds and an offset within ±14:00 or Z, e.g. ${example}`
+            : `must be an ISO 8601 date and time in ${EARLIEST_YEAR}–${LATEST_YEAR}, optionally with an offset within ±14:00 or Z, e.g. ${example}`,
+        abort: true,
+      })
+      // The pattern already admits real dates only; luxon, which reads the value later, agrees.
+      .refine(isRealDate, 'must be a real calendar date and time')
+      .meta({ format: offset === 'required' ? 'date-time' : undefined, example })
+  );
 }
 
 /** An ISO 8601 calendar date in 1970–2099. */
@@ -92,7 +96,10 @@ export function isoDate() {
   return z
     .string()
     .max(10)
-    .regex(ISO_DATE_PATTERN, `must be an ISO 8601 date in ${EARLIEST_YEAR}–${LATEST_YEAR}, e.g. 2026-11-25`)
+    .regex(ISO_DATE_PATTERN, {
+      message: `must be an ISO 8601 date in ${EARLIEST_YEAR}–${LATEST_YEAR}, e.g. 2026-11-25`,
+      abort: true,
+    })
     .refine(isRealDate, 'must be a real calendar date')
     .meta({ format: 'date' });
 }
@@ -121,7 +128,10 @@ export function ianaZone() {
   return z
     .string()
     .max(64)
-    .regex(/^[A-Za-z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+)*$/, 'an IANA time zone like Europe/Berlin')
+    .regex(/^[A-Za-z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+)*$/, {
+      message: 'an IANA time zone like Europe/Berlin',
+      abort: true,
+    })
     .refine((zone) => IANAZone.isValidZone(zone), 'an IANA time zone like Europe/Berlin')
     .meta({ description: 'An IANA time zone, e.g. Europe/Berlin or UTC', example: 'Europe/Berlin' });
 }
