@@ -1,5 +1,6 @@
 // Inventory routes: stock adjustments (which wake orders waiting on the SKU) and stock levels.
 import { z } from 'zod';
+import { STOCK_CURSOR_PATTERN } from '../domain/inventory/model';
 import type { InventoryService } from '../domain/inventory/service';
 import { int32, isoDate, safeText } from '../domain/text';
 import { assertFulfillerScope } from './auth';
@@ -21,29 +22,17 @@ export const adjustmentBody = z.object({
   actor: actorField,
 });
 
-/** The stock-level cursor: base64url of the JSON array `[sku, site]` of the page's last row. */
-export const STOCK_CURSOR_PATTERN = /^[A-Za-z0-9_-]{4,400}$/;
-const stockCursorKey = z.tuple([safeText({ min: 1, max: 64 }), safeText({ min: 1, max: 40 })]);
-
-function decodesToStockKey(cursor: string): boolean {
-  try {
-    return stockCursorKey.safeParse(JSON.parse(Buffer.from(cursor, 'base64url').toString())).success;
-  } catch {
-    return false;
-  }
-}
-
 export const stockLevelsQuery = z.object({
   sku: safeText({ min: 1, max: 64 }).optional().meta({ description: 'Part of the SKU, any case' }),
   site: safeText({ min: 1, max: 40 }).optional().meta({ description: 'Fulfiller (site) code, exactly' }),
   cursor: z
     .string()
-    .regex(STOCK_CURSOR_PATTERN, 'not a cursor from this API')
-    .refine(decodesToStockKey, 'not a cursor from this API')
+    .max(4001)
+    .regex(STOCK_CURSOR_PATTERN, 'not a cursor from this API (nextCursor of the previous page)')
     .optional()
     .meta({
       description:
-        "The previous page's nextCursor: base64url of the JSON array [sku, site] of that page's last row",
+        "The previous page's nextCursor: `<sku>.<site>` of that page's last row, each as the hex of its UTF-8 bytes",
     }),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });

@@ -72,8 +72,17 @@ describe('hostile input', () => {
 
   it('a forged list cursor is a 400 naming query.cursor, and the document states the cursor format', async () => {
     assertNames(await sys.request('GET', '/api/orders?cursor=eHx5'), 'query.cursor');
+    // A NUL byte, or the stock cursor of the old base64 JSON shape.
+    assertNames(await sys.request('GET', `/api/inventory?cursor=00.7768`), 'query.cursor');
     const nulInside = Buffer.from(JSON.stringify([NUL, 'wh-east'])).toString('base64url');
     assertNames(await sys.request('GET', `/api/inventory?cursor=${nulInside}`), 'query.cursor');
+    // Any string of the stated shape is a position (no refinement beyond the pattern).
+    const anyOrderPosition = await sys.request(
+      'GET',
+      '/api/orders?cursor=9999999999999999_ffffffff-ffff-ffff-ffff-ffffffffffff',
+    );
+    assert.equal(anyOrderPosition.status, 200, JSON.stringify(anyOrderPosition.body));
+    assert.equal((await sys.request('GET', '/api/inventory?cursor=ff.c0')).status, 200);
     // A genuine cursor still pages.
     for (let i = 0; i < 2; i++) await sys.request('POST', '/api/orders', sampleOrder({ channel: 'cursor' }));
     const first = await sys.request('GET', '/api/orders?channel=cursor&limit=1');

@@ -148,6 +148,24 @@ export interface StockLevel {
   updatedAt: string;
 }
 
+/**
+ * The stock-level keyset cursor: the page's last (sku, site) as the hex of their UTF-8 bytes,
+ * `<sku>.<site>`. No byte pair is `00`, so every string of this shape decodes to text without NUL:
+ * the pattern is the whole rule (bytes that are no UTF-8 read as U+FFFD, a position like any other).
+ */
+export const STOCK_CURSOR_PATTERN =
+  /^(?:[1-9a-f][0-9a-f]|0[1-9a-f]){1,1000}\.(?:[1-9a-f][0-9a-f]|0[1-9a-f]){1,1000}$/;
+
+export function stockCursor(sku: string, site: string): string {
+  return `${Buffer.from(sku).toString('hex')}.${Buffer.from(site).toString('hex')}`;
+}
+
+/** A cursor that matches STOCK_CURSOR_PATTERN → the (sku, site) it points after. */
+export function parseStockCursor(cursor: string): [string, string] {
+  const [sku, site] = cursor.split('.') as [string, string];
+  return [Buffer.from(sku, 'hex').toString('utf8'), Buffer.from(site, 'hex').toString('utf8')];
+}
+
 export interface StockLevelFilter {
   sku?: string;
   site?: string;

@@ -1,8 +1,15 @@
 // Stock operations shared by the API and the activities: reserve (at one site or split), release,
 // consume on scan, adjust, and stock levels.
 import type { Db } from '../../platform/db';
-import { InvalidInput } from '../errors';
-import type { ReserveResult, SplitResult, StockAdjustment, StockLevel, StockLevelFilter } from './model';
+import {
+  parseStockCursor,
+  type ReserveResult,
+  type SplitResult,
+  type StockAdjustment,
+  type StockLevel,
+  type StockLevelFilter,
+  stockCursor,
+} from './model';
 import * as store from './store';
 
 export interface InventoryServiceDeps {
@@ -12,21 +19,6 @@ export interface InventoryServiceDeps {
    * told. Supplied by the wiring (the orders area), so stock knows nothing of orders.
    */
   restocked?: (sku: string) => Promise<string[]>;
-}
-
-/** The keyset cursor of stock levels: the last (sku, site) of the page, base64url JSON. */
-function decodeCursor(cursor: string): [string, string] {
-  let after: unknown;
-  try {
-    after = JSON.parse(Buffer.from(cursor, 'base64url').toString());
-  } catch {
-    after = undefined;
-  }
-  if (!Array.isArray(after) || after.length !== 2 || !after.every((v) => typeof v === 'string'))
-    throw new InvalidInput('cursor is not valid', [
-      { field: 'cursor', message: 'not a cursor from this API' },
-    ]);
-  return after as [string, string];
 }
 
 export function createInventoryService({ db, restocked }: InventoryServiceDeps) {
@@ -66,12 +58,12 @@ export function createInventoryService({ db, restocked }: InventoryServiceDeps) 
       return { inventory, signalled };
     },
 
-    /** Stock per (SKU, site), lots summed, keyset-paged in (sku, site) order. */
+    /** Stock per (SKU, site), lots summed, keyset-paged in (sku, site) order; `cursor` matches STOCK_CURSOR_PATTERN. */
     async stockLevels(filter: StockLevelFilter): Promise<{ stock: StockLevel[]; nextCursor: string | null }> {
       const { cursor, ...rest } = filter;
       const rows = await store.stockLevelRows(db, {
         ...rest,
-        ...(cursor ? { after: decodeCursor(cursor) } : {}),
+        ...(cursor ? { after: parseStockCursor(cursor) } : {}),
       });
       const page = rows.slice(0, filter.limit);
       const last = page[page.length - 1];
@@ -86,10 +78,7 @@ export function createInventoryService({ db, restocked }: InventoryServiceDeps) 
           lots: r.lots,
           updatedAt: r.updated_at.toISOString(),
         })),
-        nextCursor:
-          rows.length > filter.limit && last
-            ? Buffer.from(JSON.stringify([last.sku, last.site])).toString('base64url')
-            : null,
+        nextCursor: rows.length > filter.limit && last ? stockCursor(last.sku, last.site) : null,
       };
     },
   };
