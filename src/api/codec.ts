@@ -1,7 +1,7 @@
 // The codec endpoint of the Temporal Web UI and CLI (Temporal's remote codec protocol):
 // POST /codec/decode opens encrypted payloads for people allowed to see customer data (every call
-// audited), POST /codec/encode encrypts — and signs override requests with the caller's identity, so
-// an override signal sent from the UI proves who sent it. The UI authenticates with the console's
+// audited), POST /codec/encode encrypts — and signs override requests (and an admin's approvals)
+// with the caller's identity, so an override signal or Update sent from the UI proves who sent it. The UI authenticates with the console's
 // session cookie (set at sign-in, sent with "include cross-origin credentials") or a bearer token.
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
@@ -53,16 +53,30 @@ const toJson = (p: Payload): PayloadJson => ({
 
 const textOf = (b: Uint8Array | null | undefined) => (b ? Buffer.from(b).toString('utf8') : undefined);
 
-/** An override request as a `json/plain` payload: what the UI's signal form sends for the `override` signal. */
-function overrideRequestIn(p: Payload): Record<string, unknown> | undefined {
+type Steering =
+  | { kind: 'override'; request: Record<string, unknown> }
+  | { kind: 'approval'; request: Record<string, unknown>; role: 'legal' | 'risk' };
+
+/**
+ * An override or approval request as a `json/plain` payload: what the UI's signal and Update forms
+ * send for the `override` signal or Update (`action` is an override action) and the `approve` Update
+ * (`decision` approve/reject with `role` legal/risk).
+ */
+function steeringRequestIn(p: Payload): Steering | undefined {
   if (textOf(p.metadata?.encoding) !== 'json/plain') return undefined;
   try {
     const value: unknown = JSON.parse(textOf(p.data) ?? '');
     if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
-    const action = (value as { action?: unknown }).action;
-    return overrideActions.includes(action as (typeof overrideActions)[number])
-      ? (value as Record<string, unknown>)
-      : undefined;
+    const request = value as Record<string, unknown>;
+    if (overrideActions.includes(request.action as (typeof overrideActions)[number]))
+      return { kind: 'override', request };
+    if (
+      request.action === undefined &&
+      (request.decision === 'approve' || request.decision === 'reject') &&
+      (request.role === 'legal' || request.role === 'risk')
+    )
+      return { kind: 'approval', request, role: request.role };
+    return undefined;
   } catch {
     return undefined;
   }
@@ -144,16 +158,23 @@ export function codecRoutes({ db, ring, log }: { db: Db; ring: () => KeyRing; lo
         const signed: string[] = [];
         const sealed = payloads.map((p) => {
           let payload = fromJson(p);
-          const request = overrideRequestIn(payload);
-          if (request) {
-            const identity = {
-              actor,
-              ...(principal.personId ? { actorId: principal.personId } : {}),
-              role: signingRole(principal),
-            };
-            const signedRequest = signOverrideRequest(keys, request, identity);
+          const steering = steeringRequestIn(payload);
+          const person = { actor, ...(principal.personId ? { actorId: principal.personId } : {}) };
+          if (steering?.kind === 'override') {
+            const identity = { ...person, role: signingRole(principal) };
+            const signedRequest = signOverrideRequest(keys, steering.request, identity);
             payload = { ...payload, data: Buffer.from(JSON.stringify(signedRequest)) };
-            signed.push(String(request.action));
+            signed.push(String(steering.request.action));
+          } else if (
+            steering?.kind === 'approval' &&
+            (principal.roles.includes(steering.role) || principal.roles.includes('admin'))
+          ) {
+            // An approval is signed only for someone who may decide in its role (as the API's route);
+            // anyone else's stays unsigned and the order refuses it.
+            const identity = { ...person, role: steering.role };
+            const request = signOverrideRequest(keys, steering.request, identity, new Date(), 'approval');
+            payload = { ...payload, data: Buffer.from(JSON.stringify(request)) };
+            signed.push(`approval:${String(steering.request.decision)}`);
           }
           return toJson(encryptPayload(keys, payload));
         });

@@ -8,8 +8,15 @@ import { legacyWorkflowIdFor, workflowIdFor } from '../domain/orders/model';
 import { workflowIdsByExternalId } from '../domain/orders/service';
 import { type OrderStart, startOrderWorkflow } from '../domain/orders/starter';
 import { sha256 } from '../platform/crypto';
+import { signOverrideRequest } from '../platform/crypto/override-signing';
+import { secretRing } from '../platform/crypto/secrets';
 import type { Db, Tx } from '../platform/db';
-import { overrideSignal, paymentConfirmedSignal, searchAttributes as SA } from '../workflows/definitions';
+import {
+  type OverrideRequest,
+  overrideSignal,
+  paymentConfirmedSignal,
+  searchAttributes as SA,
+} from '../workflows/definitions';
 import type { Channel, Connector, IncomingOrder, Preview } from './types';
 
 export interface IncomingRecord extends IncomingOrder {
@@ -179,7 +186,11 @@ async function runningLegacyWorkflow(
   }
 }
 
-/** Payment confirmed or cancelled on the channel → the running order hears of it (no workflow: nothing). */
+/**
+ * Payment confirmed or cancelled on the channel → the running order hears of it (no workflow: nothing).
+ * The cancel is an override signal, so it proves who sent it: signed with the process's key ring as
+ * `channel:<name>` in role `channel`, bound to this workflow; orders accept that role for a cancel only.
+ */
 export async function signalOrder(
   client: Client,
   workflowId: string,
@@ -190,12 +201,14 @@ export async function signalOrder(
   try {
     if (change === 'paid') await handle.signal(paymentConfirmedSignal, { reference: `${channel}: paid` });
     else
-      await handle.signal(overrideSignal, {
-        action: 'cancel',
-        reason: `cancelled on ${channel}`,
-        actor: `channel:${channel}`,
-        role: 'supervisor',
-      });
+      await handle.signal(
+        overrideSignal,
+        signOverrideRequest(
+          secretRing(),
+          { action: 'cancel', reason: `cancelled on ${channel}`, workflowId },
+          { actor: `channel:${channel}`, role: 'channel' },
+        ) as unknown as OverrideRequest,
+      );
     return true;
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return false;

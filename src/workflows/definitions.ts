@@ -60,7 +60,27 @@ export const overrideActions = [
 ] as const;
 export type OverrideAction = (typeof overrideActions)[number];
 
-export interface OverrideRequest {
+/**
+ * Proof of who sent an override or approval (platform/crypto/override-signing.ts): made by the codec
+ * endpoint, the API or a channel worker; orders refuse requests without one.
+ */
+export interface RequestSignature {
+  v: 1;
+  kid: string;
+  for?: 'approval';
+  issuedAt: string;
+  nonce: string;
+  mac: string;
+}
+
+/** What a signed request carries beside its fields. */
+interface Signed {
+  /** The order's workflow id the signature is for (signed with the rest); any order when absent. */
+  workflowId?: string;
+  signature?: RequestSignature;
+}
+
+export interface OverrideRequest extends Signed {
   action: OverrideAction;
   reason: string;
   /** Who asks: the person's login (API), or what a Temporal UI signal says. */
@@ -84,7 +104,7 @@ export interface OverrideResult {
   pending?: boolean;
 }
 
-export interface ApprovalRequest {
+export interface ApprovalRequest extends Signed {
   role: 'legal' | 'risk';
   decision: 'approve' | 'reject';
   actor: string;

@@ -1,7 +1,9 @@
 // How people steer a running order (the handler object of the samples' safe-message-handlers):
-// supervisor overrides by Update or signal, legal/risk approvals. Every decision is audited; the
-// rules of what is allowed are shared with the API's early answer (domain/orders/override-rules).
-import { patched, setHandler, workflowInfo } from '@temporalio/workflow';
+// supervisor overrides by Update or signal, legal/risk approvals. Each must prove who sent it (a
+// signature the codec endpoint, the API or a channel worker made; checked by a recorded activity).
+// Every decision is audited; the rules of what is allowed are shared with the API's early answer
+// (domain/orders/override-rules).
+import { ApplicationFailure, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import { overrideRejection } from '../domain/orders/override-rules';
 import { inHandler } from './activities';
 import {
@@ -16,86 +18,144 @@ import {
 import type { OrderRun } from './order-run';
 
 type Outcome = 'accepted' | 'rejected' | 'pending';
+type Verified<R> = { ok: true; request: R; channel: boolean } | { ok: false; why: string };
+
+/** The role a channel worker signs its own cancels with (activities/override-signatures.ts). */
+const CHANNEL_ROLE = 'channel';
+
+/**
+ * The validator's answer to an Update without a signature (deterministic: presence only; the
+ * signature itself is checked by the handler's recorded verdict).
+ */
+function unsigned(req: unknown, what: string): string | undefined {
+  const signature = req && typeof req === 'object' ? (req as { signature?: unknown }).signature : undefined;
+  return signature && typeof signature === 'object'
+    ? undefined
+    : `unsigned ${what}: send it through the API (or the Temporal UI signed in to the codec endpoint)`;
+}
 
 export class OrderOverrides {
-  /** Nonces of the signed override signals this order accepted: each signature works once. */
+  /** Nonces of the signed requests (signals and Updates) this order accepted: each signature works once. */
   private readonly signalNonces = new Set<string>();
 
   constructor(private readonly run: OrderRun) {}
 
   listen(): void {
-    setHandler(overrideUpdate, (req) => this.apply(req, 'update'), {
-      validator: (req) => {
-        const rejection = overrideRejection(req, this.run.view());
-        if (rejection) throw new Error(rejection);
+    setHandler(
+      overrideUpdate,
+      async (req) => {
+        // Updates prove who sent them (API- or codec-signed); orders recorded before replay as they ran.
+        if (!patched('signed-override-updates')) return this.apply(req, 'update');
+        const verified = await this.verified(req, 'update', 'override');
+        if (!verified.ok) throw ApplicationFailure.nonRetryable(verified.why, 'UnverifiedRequest');
+        return this.apply(verified.request, 'update');
       },
-    });
+      {
+        validator: (req) => {
+          const rejection = unsigned(req, 'override') ?? overrideRejection(req, this.run.view());
+          if (rejection) throw new Error(rejection);
+        },
+      },
+    );
     setHandler(overrideSignal, async (req) => {
       try {
         // Signals prove who sent them (codec-signed); orders recorded before this replay as they ran.
-        const verified = patched('signed-override-signals') ? await this.verifiedSignal(req) : req;
-        if (verified) await this.apply(verified, 'signal');
+        if (!patched('signed-override-signals')) return void (await this.apply(req, 'signal'));
+        const verified = await this.verified(req, 'signal', 'override');
+        if (verified.ok) await this.apply(verified.request, 'signal', verified.channel);
       } catch (err) {
         // A bad signal is recorded, never fatal to the order.
         this.run.note('override signal failed', err instanceof Error ? err.message : String(err));
       }
     });
-    setHandler(approveUpdate, (req) => this.approve(req), {
-      validator: (req) => {
-        const why = this.approvalRejection(req);
-        if (why) throw new Error(why);
+    setHandler(
+      approveUpdate,
+      async (req) => {
+        if (!patched('signed-approvals')) return this.approve(req);
+        const verified = await this.verified(req, 'update', 'approval');
+        if (!verified.ok) throw ApplicationFailure.nonRetryable(verified.why, 'UnverifiedRequest');
+        // The verdict took a moment: another approval of the same role may have landed meanwhile.
+        const why = this.approvalRejection(verified.request);
+        if (why) throw ApplicationFailure.nonRetryable(why, 'ApprovalRejected');
+        return this.approve(verified.request);
       },
-    });
+      {
+        validator: (req) => {
+          const why = unsigned(req, 'approval') ?? this.approvalRejection(req);
+          if (why) throw new Error(why);
+        },
+      },
+    );
   }
 
   /**
-   * The signal's request with the identity its signature proves, or undefined when it is unsigned,
-   * forged, stale, meant for another order, already used, or signals are off (rejected and audited).
-   * The verdict is an activity's, recorded in the history; the clock is the workflow's.
+   * The request with the identity its signature proves, or why not: unsigned, forged, stale, meant
+   * for another order, already used, the wrong kind, or signals are off (rejected and audited). The
+   * verdict is an activity's, recorded in the history; the clock is the workflow's.
    */
-  private async verifiedSignal(req: OverrideRequest): Promise<OverrideRequest | undefined> {
-    const verdict = await inHandler.checkOverrideSignal(req, {
+  private async verified<R extends OverrideRequest | ApprovalRequest>(
+    req: R,
+    via: 'signal' | 'update',
+    kind: 'override' | 'approval',
+  ): Promise<Verified<R>> {
+    const verdict = await inHandler.checkSignedRequest(req, {
       workflowId: workflowInfo().workflowId,
       now: new Date().toISOString(),
+      via,
+      kind,
     });
     let why = verdict.accepted ? undefined : verdict.reason;
     if (verdict.accepted) {
       if (this.signalNonces.has(verdict.nonce))
-        why = 'this signed override was already used (a replayed signal)';
+        why = `this signed ${kind} was already used (a replayed ${via})`;
       else this.signalNonces.add(verdict.nonce);
     }
     if (verdict.accepted && !why) {
-      const { signature: _s, actorId: _i, ...fields } = req as OverrideRequest & { signature?: unknown };
-      return {
+      const { signature: _s, actorId: _i, workflowId: _w, ...fields } = req;
+      const request = {
         ...fields,
         actor: verdict.actor,
         ...(verdict.actorId ? { actorId: verdict.actorId } : {}),
         role: verdict.role,
-      };
+      } as R;
+      return { ok: true, request, channel: verdict.role === CHANNEL_ROLE };
     }
+    const rejected = why ?? 'rejected';
     const claimed = { actor: req?.actor, role: req?.role };
     // A valid signature names the person even when refused; otherwise the claim is only quoted.
     const signer = verdict.accepted ? verdict : verdict.signedBy;
+    const o = req as Partial<OverrideRequest>;
+    const a = req as Partial<ApprovalRequest>;
+    // A forged request's action is anyone's text: kept out of the metric's labels and audit action.
+    const action =
+      kind === 'override'
+        ? overrideActions.includes(o?.action as OverrideRequest['action'])
+          ? o.action!
+          : 'unknown'
+        : a?.decision === 'approve' || a?.decision === 'reject'
+          ? a.decision
+          : 'unknown';
     this.run.note(
-      `override ${req?.action} signal rejected`,
-      `${why} (${signer ? `signed by ${signer.actor}` : `claimed ${claimed.actor} as ${claimed.role}`})`,
+      kind === 'override' ? `override ${o?.action} ${via} rejected` : `approval rejected`,
+      `${rejected} (${signer ? `signed by ${signer.actor}` : `claimed ${claimed.actor} as ${claimed.role}`})`,
     );
     if (this.run.state.orderId)
       await inHandler.recordDecision({
         orderId: this.run.state.orderId,
         actor: signer?.actor ?? 'unverified',
         role: signer?.role ?? 'none',
-        action: `override:${req?.action}:rejected`,
-        before: this.snapshot(),
-        after: { rejected: why, via: 'signal', claimed },
-        ...(typeof req?.reason === 'string' ? { reason: req.reason } : {}),
-        // A forged signal's action is anyone's text: kept out of the metric's labels.
-        metric: {
-          action: overrideActions.includes(req?.action) ? req.action : 'unknown',
-          result: 'rejected',
-        },
+        action: `${kind}:${action}:rejected`,
+        before: kind === 'override' ? this.snapshot() : { approvals: this.approvalList() },
+        after: { rejected, via, claimed },
+        ...(typeof o?.reason === 'string' ? { reason: o.reason } : {}),
+        ...(typeof a?.comment === 'string' ? { reason: a.comment } : {}),
+        ...(kind === 'override' ? { metric: { action, result: 'rejected' as const } } : {}),
       });
-    return undefined;
+    return { ok: false, why: rejected };
+  }
+
+  private approvalList() {
+    return this.run.state.approvals.map((a) => `${a.role}:${a.decision}`);
   }
 
   private snapshot() {
@@ -129,7 +189,8 @@ export class OrderOverrides {
     });
   }
 
-  async apply(req: OverrideRequest, via: 'update' | 'signal'): Promise<OverrideResult> {
+  /** `channel`: a cancel a channel worker signed (role `channel`), which the verdict allowed. */
+  async apply(req: OverrideRequest, via: 'update' | 'signal', channel = false): Promise<OverrideResult> {
     const { run } = this;
     const { state } = run;
     const before = this.snapshot();
@@ -146,7 +207,8 @@ export class OrderOverrides {
       await this.audit(req, before, 'rejected', { rejected: message });
       return answer(false, message);
     };
-    const rejection = overrideRejection(req, run.view());
+    // A channel's verified cancel passes the role rule: the verdict allowed that role only that action.
+    const rejection = overrideRejection(channel ? { ...req, role: 'supervisor' } : req, run.view());
     if (rejection) return reject(rejection);
     let detail: Record<string, unknown> = {};
 
@@ -222,7 +284,7 @@ export class OrderOverrides {
   async approve(req: ApprovalRequest) {
     const { run } = this;
     const { state } = run;
-    const list = () => state.approvals.map((a) => `${a.role}:${a.decision}`);
+    const list = () => this.approvalList();
     const before = { approvals: list() };
     state.approvals.push({
       role: req.role,

@@ -1,7 +1,11 @@
 // Steering a running order: the scan, overrides, approvals and payment, sent to its workflow as
-// Updates/signals, with the workflow's refusals turned into domain errors.
+// Updates/signals, with the workflow's refusals turned into domain errors. Overrides and approvals
+// are signed with the caller's identity (the order refuses unsigned ones: docs/privacy.md).
 import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
+import type { KeyRing } from '../../platform/crypto/key-ring';
+import { type SignedIdentity, signOverrideRequest } from '../../platform/crypto/override-signing';
+import { secretRing } from '../../platform/crypto/secrets';
 import type { Db } from '../../platform/db';
 import {
   type ApprovalRequest,
@@ -43,9 +47,21 @@ function scanTarget(state: OrderState, pickListId?: string): ShipmentState {
 export interface OrderSteeringDeps {
   db: Db;
   client: Client;
+  /** The key ring that signs overrides and approvals (default: the one installed in this process). */
+  ring?: () => KeyRing;
 }
 
-export function createOrderSteering({ db, client }: OrderSteeringDeps) {
+export function createOrderSteering({ db, client, ring = secretRing }: OrderSteeringDeps) {
+  /** The request signed as its (API-authenticated) sender, bound to the order's workflow. */
+  function signed<R extends OverrideRequest | ApprovalRequest>(
+    req: R,
+    workflowId: string,
+    identity: SignedIdentity,
+    purpose: 'override' | 'approval',
+  ): R {
+    return signOverrideRequest(ring(), { ...req, workflowId }, identity, new Date(), purpose) as unknown as R;
+  }
+
   /** Turns a workflow's refusal into NotPossibleNow (validator said no) or NotFound (no such workflow). */
   async function steer<T>(row: OrderRow, fn: () => Promise<T>): Promise<T> {
     try {
@@ -121,14 +137,22 @@ export function createOrderSteering({ db, client }: OrderSteeringDeps) {
       const handle = client.workflow.getHandle(row.workflow_id);
       const rejection = overrideRejection(req, await steer(row, () => handle.query(stateQuery)));
       if (rejection) throw new NotPossibleNow(rejection);
-      return steer(row, () => handle.executeUpdate(overrideUpdate, { args: [req] }));
+      const identity = {
+        actor: req.actor,
+        ...(req.actorId ? { actorId: req.actorId } : {}),
+        role: req.role ?? 'supervisor',
+      };
+      const args = [signed(req, row.workflow_id, identity, 'override')] as [OverrideRequest];
+      return steer(row, () => handle.executeUpdate(overrideUpdate, { args }));
     },
 
     async approve(order: OrderRow | string, request: ApprovalRequest) {
       const row = await rowOf(order);
       const req = await withPerson(request);
+      const identity = { actor: req.actor, ...(req.actorId ? { actorId: req.actorId } : {}), role: req.role };
+      const args = [signed(req, row.workflow_id, identity, 'approval')] as [ApprovalRequest];
       return steer(row, () =>
-        client.workflow.getHandle(row.workflow_id).executeUpdate(approveUpdate, { args: [req] }),
+        client.workflow.getHandle(row.workflow_id).executeUpdate(approveUpdate, { args }),
       );
     },
 

@@ -1,6 +1,7 @@
 // Override signatures: the codec endpoint's encode path (which knows the caller's token) signs an
 // override request with the caller's identity, and the worker verifies it before an order acts on a
-// signal, so an override typed into the Temporal UI or CLI proves who sent it. HMAC-SHA256 under a
+// signal, so an override typed into the Temporal UI or CLI proves who sent it. The API signs its
+// override and approval Updates the same way, and a channel worker its cancels. HMAC-SHA256 under a
 // key derived (HKDF) from a ring key: the ring's current key signs, every ring key still verifies.
 import crypto from 'node:crypto';
 import type { KeyRing, RingKey } from './key-ring';
@@ -12,11 +13,19 @@ export interface SignedIdentity {
   role: string;
 }
 
+/**
+ * What a signed request is for: an override (signal or Update) or a legal/risk approval (Update).
+ * Part of the MAC, so a signature made for one kind never passes as the other.
+ */
+export type SignedPurpose = 'override' | 'approval';
+
 /** What a signed request carries beside its fields; the MAC covers every other field of the request. */
 export interface OverrideSignature {
   v: 1;
   /** Ring key id that signed. */
   kid: string;
+  /** Absent for an override (as every signature made before approvals were signed); `approval` else. */
+  for?: 'approval';
   /** ISO time of signing: the workflow accepts it only within OVERRIDE_SIGNAL_MAX_AGE_SECONDS. */
   issuedAt: string;
   /** Random per signature: an order accepts each nonce once. */
@@ -26,7 +35,14 @@ export interface OverrideSignature {
 }
 
 export type SignatureCheck =
-  | { ok: true; identity: SignedIdentity; issuedAt: string; nonce: string; kid: string }
+  | {
+      ok: true;
+      identity: SignedIdentity;
+      issuedAt: string;
+      nonce: string;
+      kid: string;
+      purpose: SignedPurpose;
+    }
   | { ok: false; reason: 'unsigned' | 'malformed' | 'unknown key' | 'bad signature' };
 
 const INFO = 'order-hub override signatures v1';
@@ -55,21 +71,26 @@ export function canonicalJson(value: unknown): string {
 }
 
 function mac(key: RingKey, sig: Omit<OverrideSignature, 'mac'>, fields: Record<string, unknown>): Buffer {
+  // An override's input is exactly the v1 form, so signatures made before approvals still verify;
+  // an approval's adds a line naming its purpose.
+  const purpose = sig.for ? `for:${sig.for}\n` : '';
   return crypto
     .createHmac('sha256', signingKey(key))
-    .update(`v${sig.v}\n${sig.kid}\n${sig.issuedAt}\n${sig.nonce}\n${canonicalJson(fields)}`)
+    .update(`v${sig.v}\n${sig.kid}\n${sig.issuedAt}\n${sig.nonce}\n${purpose}${canonicalJson(fields)}`)
     .digest();
 }
 
 /**
  * The request as the caller signs it: claimed identity fields replaced by the caller's identity, a
- * `signature` over all of it under the ring's current key.
+ * `signature` over all of it under the ring's current key. For an approval, `identity.role` is the
+ * approval's role (legal or risk) the signer holds.
  */
 export function signOverrideRequest(
   ring: KeyRing,
   request: Record<string, unknown>,
   identity: SignedIdentity,
   now: Date = new Date(),
+  purpose: SignedPurpose = 'override',
 ): Record<string, unknown> {
   const { signature: _old, actor: _a, actorId: _i, role: _r, ...fields } = request;
   const signed: Record<string, unknown> = {
@@ -83,6 +104,7 @@ export function signOverrideRequest(
     kid: ring.current.id,
     issuedAt: now.toISOString(),
     nonce: crypto.randomUUID(),
+    ...(purpose === 'approval' ? { for: 'approval' as const } : {}),
   };
   return { ...signed, signature: { ...sig, mac: mac(ring.current, sig, signed).toString('base64url') } };
 }
@@ -101,13 +123,18 @@ export function verifyOverrideRequest(ring: KeyRing, request: unknown): Signatur
     typeof s.issuedAt !== 'string' ||
     typeof s.nonce !== 'string' ||
     typeof s.mac !== 'string' ||
+    (s.for !== undefined && s.for !== 'approval') ||
     typeof fields.actor !== 'string' ||
     typeof fields.role !== 'string'
   )
     return { ok: false, reason: 'malformed' };
   const key = ring.byId.get(s.kid);
   if (!key) return { ok: false, reason: 'unknown key' };
-  const expected = mac(key, { v: 1, kid: s.kid, issuedAt: s.issuedAt, nonce: s.nonce }, fields);
+  const expected = mac(
+    key,
+    { v: 1, kid: s.kid, issuedAt: s.issuedAt, nonce: s.nonce, ...(s.for ? { for: s.for } : {}) },
+    fields,
+  );
   const given = Buffer.from(s.mac, 'base64url');
   if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected))
     return { ok: false, reason: 'bad signature' };
@@ -121,5 +148,6 @@ export function verifyOverrideRequest(ring: KeyRing, request: unknown): Signatur
     issuedAt: s.issuedAt,
     nonce: s.nonce,
     kid: s.kid,
+    purpose: s.for ?? 'override',
   };
 }

@@ -7,6 +7,7 @@ import {
   condition,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -25,6 +26,7 @@ import {
   type OrderWorkflowInput,
   type OverrideRequest,
   type OverrideResult,
+  overrideActions,
   overrideSignal,
   overrideUpdate,
   paymentConfirmedSignal,
@@ -279,16 +281,82 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     return { action: req.action, accepted: true, status: state.status, message: `${req.action} applied` };
   }
 
+  // Overrides and approvals prove who sent them, checked as in workflows/overrides.ts (a recorded
+  // verdict activity, each signature once); histories recorded before replay as they ran (patched).
+  const usedNonces = new Set<string>();
+  const unsigned = (req: unknown) =>
+    req && typeof req === 'object' && typeof (req as { signature?: unknown }).signature === 'object'
+      ? undefined
+      : 'unsigned request: send it through the API (or the Temporal UI signed in to the codec endpoint)';
+  async function verified<R extends OverrideRequest | ApprovalRequest>(
+    req: R,
+    via: 'signal' | 'update',
+    kind: 'override' | 'approval',
+  ): Promise<R | string> {
+    const verdict = await inHandler.checkSignedRequest(req, {
+      workflowId: workflowInfo().workflowId,
+      now: new Date().toISOString(),
+      via,
+      kind,
+    });
+    let why = verdict.accepted ? undefined : verdict.reason;
+    if (verdict.accepted && usedNonces.has(verdict.nonce)) why = `this signed ${kind} was already used`;
+    if (verdict.accepted && !why) {
+      usedNonces.add(verdict.nonce);
+      const { signature: _s, actorId: _i, workflowId: _w, ...fields } = req;
+      // v1 knows no `channel` role: a channel's verified cancel runs as before, under the supervisor rule.
+      const role = verdict.role === 'channel' ? 'supervisor' : verdict.role;
+      return {
+        ...fields,
+        actor: verdict.actor,
+        ...(verdict.actorId ? { actorId: verdict.actorId } : {}),
+        role,
+      } as R;
+    }
+    const signer = verdict.accepted ? verdict : verdict.signedBy;
+    const action =
+      kind === 'override' ? (req as OverrideRequest)?.action : (req as ApprovalRequest)?.decision;
+    const known =
+      kind === 'override'
+        ? overrideActions.includes(action as never)
+        : action === 'approve' || action === 'reject';
+    note(
+      `${kind} ${action} ${via} rejected`,
+      `${why} (${signer ? `signed by ${signer.actor}` : 'unverified'})`,
+    );
+    if (state.orderId)
+      await inHandler.recordDecision({
+        orderId: state.orderId,
+        actor: signer?.actor ?? 'unverified',
+        role: signer?.role ?? 'none',
+        action: `${kind}:${known ? action : 'unknown'}:rejected`,
+        before: snapshot(),
+        after: { rejected: why, via, claimed: { actor: req?.actor, role: req?.role } },
+      });
+    return why ?? 'rejected';
+  }
+
   setHandler(stateQuery, () => state);
-  setHandler(overrideUpdate, (req) => applyOverride(req, 'update'), {
-    validator: (req) => {
-      const rejection = overrideRejection(req);
-      if (rejection) throw new Error(rejection);
+  setHandler(
+    overrideUpdate,
+    async (req) => {
+      if (!patched('signed-override-updates')) return applyOverride(req, 'update');
+      const checked = await verified(req, 'update', 'override');
+      if (typeof checked === 'string') throw ApplicationFailure.nonRetryable(checked, 'UnverifiedRequest');
+      return applyOverride(checked, 'update');
     },
-  });
+    {
+      validator: (req) => {
+        const rejection = unsigned(req) ?? overrideRejection(req);
+        if (rejection) throw new Error(rejection);
+      },
+    },
+  );
   setHandler(overrideSignal, async (req) => {
     try {
-      await applyOverride(req, 'signal');
+      if (!patched('signed-override-signals')) return void (await applyOverride(req, 'signal'));
+      const checked = await verified(req, 'signal', 'override');
+      if (typeof checked !== 'string') await applyOverride(checked, 'signal');
     } catch (err) {
       // A bad signal is recorded, never fatal to the order.
       note('override signal failed', err instanceof Error ? err.message : String(err));
@@ -305,7 +373,15 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
 
   setHandler(
     approveUpdate,
-    async (req: ApprovalRequest) => {
+    async (request: ApprovalRequest) => {
+      let req = request;
+      if (patched('signed-approvals')) {
+        const checked = await verified(request, 'update', 'approval');
+        if (typeof checked === 'string') throw ApplicationFailure.nonRetryable(checked, 'UnverifiedRequest');
+        if (state.approvals.some((a) => a.role === checked.role))
+          throw ApplicationFailure.nonRetryable(`${checked.role} has already decided`, 'ApprovalRejected');
+        req = checked;
+      }
       const before = { approvals: state.approvals.map((a) => `${a.role}:${a.decision}`) };
       state.approvals.push({
         role: req.role,
@@ -337,6 +413,8 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     },
     {
       validator: (req) => {
+        const why = unsigned(req);
+        if (why) throw new Error(why);
         if (state.status !== 'AWAITING_APPROVAL')
           throw new Error(`order is not awaiting approval (${state.status})`);
         if (req.role !== 'legal' && req.role !== 'risk') throw new Error('only legal or risk approve orders');
