@@ -63,6 +63,22 @@ export const dryRunBody = z
     not: { required: ['version', 'document'] },
   });
 
+/**
+ * A dry-run's evaluation: a document the engine cannot run (an unknown node, an edge to nowhere, no
+ * input node, a table of the wrong shape) is a 422 naming the document, not a 500.
+ */
+async function evaluated(path: string, evaluate: () => Promise<RuleOutcome>): Promise<RuleOutcome> {
+  try {
+    return await evaluate();
+  } catch (err) {
+    if (err instanceof HttpProblem) throw err;
+    const message = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 300);
+    throw new HttpProblem(422, 'Rule document cannot be evaluated', `the engine refuses it: ${message}`, [
+      { path, message },
+    ]);
+  }
+}
+
 export function ruleRoutes({ db }: { db: Db }): RouteDef[] {
   const engine = new RulesEngine();
 
@@ -141,15 +157,16 @@ export function ruleRoutes({ db }: { db: Db }): RouteDef[] {
         let version: number | null = null;
         let outcome: RuleOutcome;
         if (body.document) {
-          outcome = await engine.evaluateDocument(body.document, input);
+          outcome = await evaluated('body.document', () => engine.evaluateDocument(body.document!, input));
         } else {
           const row = body.version ? await requireVersion(body.version) : await activeRuleVersion(db);
           if (!row) throw new HttpProblem(409, 'No active rules', 'no rule version is published');
           version = row.version;
-          outcome =
+          outcome = await evaluated(`rules.${row.version}.document`, () =>
             row.status === 'published'
-              ? await engine.evaluate(row.version, row.document, input)
-              : await engine.evaluateDocument(row.document, input);
+              ? engine.evaluate(row.version, row.document, input)
+              : engine.evaluateDocument(row.document, input),
+          );
         }
         return {
           body: {

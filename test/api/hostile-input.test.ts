@@ -203,6 +203,32 @@ describe('hostile input', () => {
     assertNames(channel, 'body.config.endpoint');
   });
 
+  it('a dry-run of a rule document the engine cannot run is a 422 naming the document, an unknown node type a 400', async () => {
+    const order = sampleOrder();
+    const input = { id: 'in', type: 'inputNode', name: 'Order' };
+    const dangling = await sys.request('POST', '/api/rules/dry-run', {
+      order,
+      document: { nodes: [input], edges: [{ id: 'e1', sourceId: 'in', targetId: 'nowhere' }] },
+    });
+    assert.equal(dangling.status, 422, JSON.stringify(dangling.body));
+    assert.deepEqual(
+      dangling.body.errors.map((e: { path: string }) => e.path),
+      ['body.document'],
+    );
+    const noInput = await sys.request('POST', '/api/rules/dry-run', {
+      order,
+      document: { nodes: [{ id: 'out', type: 'outputNode', name: 'Out' }], edges: [] },
+    });
+    assert.equal(noInput.status, 422, JSON.stringify(noInput.body));
+    assertNames(
+      await sys.request('POST', '/api/rules/dry-run', {
+        order,
+        document: { nodes: [{ id: 'x', type: 'magicNode', name: 'X' }], edges: [] },
+      }),
+      'body.document.nodes[0].type',
+    );
+  });
+
   it('rules the handlers enforce are stated in the OpenAPI document and answered naming the field', async () => {
     const doc = (await sys.requestAs(null, 'GET', '/openapi.json')).body;
     const bodyOf = (path: string) => doc.paths[path].post.requestBody.content['application/json'].schema;

@@ -22,9 +22,21 @@ export const decisionTableSchema = z.object({
   rules: z.array(z.record(jdmText(200), z.union([jdmText(10_000), z.number(), z.boolean(), z.null()]))),
 });
 
+/** The node kinds the engine (zen 0.52) knows; any other makes the document unreadable to it. */
+export const JDM_NODE_TYPES = [
+  'inputNode',
+  'outputNode',
+  'functionNode',
+  'decisionNode',
+  'decisionTableNode',
+  'expressionNode',
+  'switchNode',
+  'customNode',
+] as const;
+
 export const jdmNodeSchema = looseSafeObject({
   id: jdmText(200, 1),
-  type: jdmText(100, 1),
+  type: z.enum(JDM_NODE_TYPES),
   name: jdmText(200),
   position,
   content: safeJson.optional(),
