@@ -54,7 +54,12 @@ export const overrideBody = z.discriminatedUnion('action', [
 
 export const approvalBody = z.object({
   /** Which approval this is; defaults to the legal/risk role the token holds. */
-  role: z.enum(['legal', 'risk']).optional(),
+  role: z
+    .enum(['legal', 'risk'])
+    .optional()
+    .meta({
+      description: 'Required when the token may decide as legal and as risk (admins); else its own role',
+    }),
   decision: z.enum(['approve', 'reject']),
   actor: actorField,
   comment: safeText({ max: 1000 }).optional(),
