@@ -9,7 +9,8 @@ const UI = 'http://temporal-ui.test:8233';
 let sys: TestSystem;
 
 before(async () => {
-  sys = await startTestSystem({ CODEC_UI_ORIGINS: UI });
+  // A small write budget: the codec's POSTs must not draw on it (the UI decodes page by page).
+  sys = await startTestSystem({ CODEC_UI_ORIGINS: UI, RATE_LIMIT_WRITES_PER_MINUTE: '30' });
 });
 after(async () => {
   await sys?.close();
@@ -103,6 +104,19 @@ describe('codec endpoint for the Temporal Web UI', () => {
     assert.ok(!text(enc.body.payloads[0].data).includes('world'));
     const dec = await decodeAs(cs, enc.body.payloads);
     assert.deepEqual(dec.body.payloads, [plain]);
+  });
+
+  it('does not count decodes and encodes against the per-token write budget', async () => {
+    const ops = await sys.tokenFor('ops');
+    const budget = sys.config.RATE_LIMIT_WRITES_PER_MINUTE;
+    for (let i = 0; i <= budget; i++) {
+      const r =
+        i % 2 ? await decodeAs(ops, []) : await sys.requestAs(ops, 'POST', '/codec/encode', { payloads: [] });
+      assert.equal(r.status, 200, `call ${i + 1}: ${JSON.stringify(r.body)}`);
+    }
+    // A write of the same token still has its whole budget.
+    const session = await sys.requestAs(ops, 'POST', '/codec/session');
+    assert.equal(session.status, 204, JSON.stringify(session.body));
   });
 
   it("allows the Temporal UI's origin a credentialed preflight and no other origin", async () => {
