@@ -32,6 +32,7 @@ import {
   type MockedTest,
   mockActivities,
   mockFacts,
+  signedApproval,
   sinceFirstAttempt,
   startTimeSkipping,
   type TimeSkippingHarness,
@@ -256,7 +257,7 @@ describe('order + shipment timers on the time-skipping server', () => {
       assert.equal(mocks.callsTo('pushPickList').length, 0, 'nothing ships before approval');
       for (const role of ['legal', 'risk'] as const)
         await handle.executeUpdate(approveUpdate, {
-          args: [{ role, decision: 'approve', actor: `${role}@test` }],
+          args: [signedApproval({ role, decision: 'approve', actor: `${role}@test` })],
         });
       const s = await waitForState(
         handle,

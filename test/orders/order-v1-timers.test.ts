@@ -25,6 +25,7 @@ import {
   type MockedTest,
   mockActivities,
   mockFacts,
+  signedApproval,
   sinceFirstAttempt,
   startTimeSkipping,
   type TimeSkippingHarness,
@@ -140,7 +141,7 @@ describe('order timers on the time-skipping server', () => {
       );
       for (const role of ['legal', 'risk'] as const)
         await handle.executeUpdate(approveUpdate, {
-          args: [{ role, decision: 'approve', actor: `${role}@test` }],
+          args: [signedApproval({ role, decision: 'approve', actor: `${role}@test` })],
         });
       const s = await waitForState(
         handle,

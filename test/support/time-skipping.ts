@@ -11,7 +11,14 @@ import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/
 import type { Activities } from '../../src/activities';
 import { findTemporalTestServer } from '../../src/devkit/temporal-test-server';
 import type { OrderFacts, OrderPolicy } from '../../src/domain/orders/model';
-import { type OrderState, searchAttributeList, stateQuery } from '../../src/workflows/definitions';
+import { parseKeyRing } from '../../src/platform/crypto';
+import { signOverrideRequest, verifyOverrideRequest } from '../../src/platform/crypto/override-signing';
+import {
+  type ApprovalRequest,
+  type OrderState,
+  searchAttributeList,
+  stateQuery,
+} from '../../src/workflows/definitions';
 
 /** The fulfiller and SLA the default route mock answers with. */
 export const MOCK_FULFILLER = 'WH-TEST';
@@ -125,7 +132,29 @@ function defaultActivities(): Partial<Activities> {
       return { target: 'mock', result: 'ok' };
     },
     async completeOrder() {},
+    // As the real verdict, minus the clock (skipped time makes every signature old): the signature
+    // and its purpose are checked.
+    async checkSignedRequest(request, at) {
+      const check = verifyOverrideRequest(testRing(), request);
+      if (!check.ok) return { accepted: false, reason: `mocked verdict: ${check.reason}` };
+      if (check.purpose !== at.kind) return { accepted: false, reason: 'mocked verdict: wrong purpose' };
+      return { accepted: true, ...check.identity, nonce: check.nonce, issuedAt: check.issuedAt };
+    },
   };
+}
+
+const testRing = () => parseKeyRing(process.env.ORDER_HUB_PAYLOAD_KEYS!);
+
+/** An approval as the API sends it: signed in its role as the person deciding (docs/privacy.md). */
+export function signedApproval(req: ApprovalRequest): ApprovalRequest {
+  const identity = { actor: req.actor, role: req.role };
+  return signOverrideRequest(
+    testRing(),
+    { ...req },
+    identity,
+    new Date(),
+    'approval',
+  ) as unknown as ApprovalRequest;
 }
 
 /** The default activities with `overrides` on top; every call (default or override) is recorded. */
