@@ -5,7 +5,10 @@
 // and `shipment` workflows have theirs in order-timers.test.ts.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { parseKeyRing } from '../../src/platform/crypto';
+import { signOverrideRequest } from '../../src/platform/crypto/override-signing';
 import {
   approveUpdate,
   confirmScanUpdate,
@@ -207,6 +210,40 @@ describe('order timers on the time-skipping server', () => {
       assert.equal(done.status, 'COMPLETED');
       assert.ok(done.timeline.some((t) => t.event === 'payment confirmed'));
       assert.deepEqual(mocks.callsTo('completeOrder'), [[MOCK_ORDER_ID, 'completed']]);
+    });
+  });
+
+  it('refuses an unsigned override signal and Update (role "supervisor" typed in) and takes a signed one', async () => {
+    const mocks = mockActivities();
+    await withMocks(mocks, async (test) => {
+      const handle = await startOrder(test, (s) => s.status === 'AWAITING_SCAN', 'AWAITING_SCAN');
+      const claim = { action: 'expedite', actor: 'mallory', role: 'supervisor', reason: 'trust me' };
+      await handle.signal('override', claim);
+      const rejected = await waitForState(
+        handle,
+        (s) => s.timeline.some((t) => t.event === 'override expedite signal rejected'),
+        'the rejected signal on the timeline',
+      );
+      assert.equal(rejected.flags.expedited, false);
+      await assert.rejects(
+        handle.executeUpdate('override', { args: [claim] }),
+        (err) => err instanceof WorkflowUpdateFailedError && /unsigned/.test(String(err.cause?.message)),
+      );
+      const ring = parseKeyRing(process.env.ORDER_HUB_PAYLOAD_KEYS!);
+      await handle.signal(
+        'override',
+        signOverrideRequest(
+          ring,
+          { action: 'expedite', reason: 'key account' },
+          { actor: 'sue', role: 'supervisor' },
+        ),
+      );
+      const done = await waitForState(handle, (s) => s.flags.expedited, 'the signed override applied');
+      assert.ok(
+        done.timeline.some(
+          (t) => t.event === 'override expedite' && /by sue via signal/.test(t.detail ?? ''),
+        ),
+      );
     });
   });
 });
