@@ -43,10 +43,14 @@ export function createOverrideSignatureActivities(
     // A channel's own cancel of its order: the one signal OVERRIDE_SIGNALS=off still lets through.
     const channelCancel =
       check.ok && check.identity.role === CHANNEL_ROLE && check.purpose === 'override' && at.via === 'signal';
-    if (at.via === 'signal' && config.OVERRIDE_SIGNALS === 'off' && !channelCancel)
+    // Off: overrides only through the console or the API — no signal, nor anything the codec signed
+    // (an Update sent from the Temporal UI).
+    const fromCodec = check.ok && (request as { source?: unknown }).source === 'codec';
+    if (config.OVERRIDE_SIGNALS === 'off' && ((at.via === 'signal' && !channelCancel) || fromCodec))
       return {
         accepted: false,
-        reason: 'override signals are turned off (OVERRIDE_SIGNALS=off): use the console or the API',
+        reason:
+          'overrides by signal or through the codec (Temporal UI, CLI) are turned off (OVERRIDE_SIGNALS=off): use the console or the API',
       };
     if (!check.ok)
       return {

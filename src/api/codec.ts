@@ -160,9 +160,11 @@ export function codecRoutes({ db, ring, log }: { db: Db; ring: () => KeyRing; lo
           let payload = fromJson(p);
           const steering = steeringRequestIn(payload);
           const person = { actor, ...(principal.personId ? { actorId: principal.personId } : {}) };
+          // Signed as from the codec, so OVERRIDE_SIGNALS=off refuses a UI Update too, not only a signal.
+          const fromCodec = { source: 'codec' };
           if (steering?.kind === 'override') {
             const identity = { ...person, role: signingRole(principal) };
-            const signedRequest = signOverrideRequest(keys, steering.request, identity);
+            const signedRequest = signOverrideRequest(keys, { ...steering.request, ...fromCodec }, identity);
             payload = { ...payload, data: Buffer.from(JSON.stringify(signedRequest)) };
             signed.push(String(steering.request.action));
           } else if (
@@ -172,7 +174,13 @@ export function codecRoutes({ db, ring, log }: { db: Db; ring: () => KeyRing; lo
             // An approval is signed only for someone who may decide in its role (as the API's route);
             // anyone else's stays unsigned and the order refuses it.
             const identity = { ...person, role: steering.role };
-            const request = signOverrideRequest(keys, steering.request, identity, new Date(), 'approval');
+            const request = signOverrideRequest(
+              keys,
+              { ...steering.request, ...fromCodec },
+              identity,
+              new Date(),
+              'approval',
+            );
             payload = { ...payload, data: Buffer.from(JSON.stringify(request)) };
             signed.push(`approval:${String(steering.request.decision)}`);
           }

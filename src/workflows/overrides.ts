@@ -111,7 +111,15 @@ export class OrderOverrides {
       else this.signalNonces.add(verdict.nonce);
     }
     if (verdict.accepted && !why) {
-      const { signature: _s, actorId: _i, workflowId: _w, ...fields } = req;
+      const {
+        signature: _s,
+        actorId: _i,
+        workflowId: _w,
+        source: _c,
+        ...fields
+      } = req as R & {
+        source?: unknown;
+      };
       const request = {
         ...fields,
         actor: verdict.actor,

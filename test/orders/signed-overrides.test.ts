@@ -230,7 +230,7 @@ describe('override signals that prove who sent them', () => {
     assert.equal((await flagsOf(sys, b.id)).flags.held, false);
   });
 
-  it('with OVERRIDE_SIGNALS=off rejects and audits every override signal, signed ones too; the API still overrides', async () => {
+  it('with OVERRIDE_SIGNALS=off rejects and audits every override signal, signed ones too, and codec-signed Updates; the API still overrides', async () => {
     const { id, workflowId } = await waitingOrder(off);
     const sue = await off.tokenFor('supervisor', { name: 'sue' });
     await signalEncoded(
@@ -240,6 +240,16 @@ describe('override signals that prove who sent them', () => {
     );
     const row = await auditRow(off, id, 'override:expedite:rejected');
     assert.match(row.after.rejected, /turned off/);
+    // The same through the codec as an Update (the Temporal UI's Update form): off as well.
+    const signed = await signedThroughCodec(off, sue, { action: 'expedite', reason: 'key account' });
+    assert.match(
+      await updateFailure(
+        updater(off)
+          .workflow.getHandle(workflowId)
+          .executeUpdate('override', { args: [signed] }),
+      ),
+      /turned off/,
+    );
     assert.equal((await flagsOf(off, id)).flags.expedited, false);
     const viaApi = await off.requestAs(sue, 'POST', `/api/orders/${id}/overrides`, {
       action: 'expedite',
