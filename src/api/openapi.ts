@@ -104,7 +104,33 @@ export function openApiDocument(routes: RouteDef[], info: { version: string; des
     security: [{ [bearer.name]: [] }],
   });
   statePatterns(document);
+  nullableRefsAsAnyOf(document);
   return document;
+}
+
+/**
+ * The generator makes a reference to a schema that admits null "nullable" as `oneOf: [ref, null]`;
+ * when the referenced schema admits null itself (SafeJson), null then matches both and `oneOf`
+ * refuses it. `anyOf` says what was meant.
+ */
+export function nullableRefsAsAnyOf(node: unknown): void {
+  if (Array.isArray(node)) {
+    for (const item of node) nullableRefsAsAnyOf(item);
+    return;
+  }
+  if (!node || typeof node !== 'object') return;
+  const record = node as Record<string, unknown>;
+  const oneOf = record.oneOf;
+  if (
+    Array.isArray(oneOf) &&
+    oneOf.length === 2 &&
+    typeof (oneOf[0] as { $ref?: unknown })?.$ref === 'string' &&
+    JSON.stringify(oneOf[1]) === '{"type":"null"}'
+  ) {
+    delete record.oneOf;
+    record.anyOf = oneOf;
+  }
+  for (const value of Object.values(record)) nullableRefsAsAnyOf(value);
 }
 
 /**
