@@ -73,13 +73,15 @@ function channelShape(kind: ChannelKind): Record<string, unknown> {
     required: ['credentials'],
     properties: { credentials: { required: [key] } },
   });
+  const requiredCredentials = required.map((key) =>
+    connector.secretKeys.includes(key)
+      ? { anyOf: [inCredentials(key), { properties: { config: { required: [key] } } }] }
+      : inCredentials(key),
+  );
   return {
     properties: { kind: { const: kind }, config: jsonSchemaOf(connector.configSchema), credentials },
-    allOf: required.map((key) =>
-      connector.secretKeys.includes(key)
-        ? { anyOf: [inCredentials(key), { properties: { config: { required: [key] } } }] }
-        : inCredentials(key),
-    ),
+    // JSON Schema wants at least one entry in an allOf.
+    ...(requiredCredentials.length ? { allOf: requiredCredentials } : {}),
   };
 }
 

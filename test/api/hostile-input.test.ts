@@ -298,6 +298,9 @@ describe('hostile input', () => {
       assert.doesNotThrow(() => new RegExp(p, 'u'), p);
     }
 
+    // no empty allOf, anyOf or oneOf (JSON Schema wants at least one entry)
+    assert.doesNotMatch(JSON.stringify(doc), /"(?:allOf|anyOf|oneOf)":\[\]/);
+
     // free-form JSON admits null once: a nullable reference to SafeJson (which admits null) is anyOf, not oneOf
     assert.doesNotMatch(JSON.stringify(doc), /"oneOf":\[\{"\$ref":"#\/components\/schemas\/SafeJson"\}/);
 
