@@ -7,8 +7,8 @@ import { assertFulfillerScope } from './auth';
 import { actorField, type RouteDef, route } from './route';
 
 export const adjustmentBody = z.object({
-  sku: safeText({ min: 1, max: 64 }),
-  fulfiller: safeText({ min: 1, max: 40 }),
+  sku: safeText({ min: 1, max: 64 }).meta({ example: 'SAMPLE-LAMP' }),
+  fulfiller: safeText({ min: 1, max: 40 }).meta({ description: 'A fulfiller (site) code', example: 'WH-LA' }),
   // Stock is an INTEGER column: one adjustment moves at most a million units, either way, never 0.
   delta: int32({ min: -1_000_000, max: 1_000_000 })
     .refine((n) => n !== 0, 'delta must not be 0')

@@ -54,12 +54,9 @@ export const overrideBody = z.discriminatedUnion('action', [
 
 export const approvalBody = z.object({
   /** Which approval this is; defaults to the legal/risk role the token holds. */
-  role: z
-    .enum(['legal', 'risk'])
-    .optional()
-    .meta({
-      description: 'Required when the token may decide as legal and as risk (admins); else its own role',
-    }),
+  role: z.enum(['legal', 'risk']).optional().meta({
+    description: 'Required when the token may decide as legal and as risk (admins); else its own role',
+  }),
   decision: z.enum(['approve', 'reject']),
   actor: actorField,
   comment: safeText({ max: 1000 }).optional(),
@@ -74,10 +71,10 @@ export const listOrdersQuery = z
       .enum(['true', 'false'])
       .transform((v) => v === 'true')
       .optional(),
-    from: isoTimestamp({ offset: 'required' }).optional().meta({
+    from: isoTimestamp({ offset: 'required', example: '2026-11-01T00:00:00Z' }).optional().meta({
       description: 'Created at or after this instant (the console sends the local day start in UTC)',
     }),
-    to: isoTimestamp({ offset: 'required' })
+    to: isoTimestamp({ offset: 'required', example: '2026-12-01T00:00:00Z' })
       .optional()
       .meta({ description: 'Created before this instant (exclusive); must be later than `from`' }),
     customer: safeText({ min: 1, max: 200 })

@@ -10,12 +10,17 @@ import type { RouteDef } from './route';
 const PAGE = 1000;
 
 /** `2026-11-25` is that whole UTC day; a timestamp with offset is an exact instant. */
-const dayOrInstant = z.union([isoDate(), isoTimestamp({ offset: 'required' })]);
+const dayOrInstant = (day: string, instant: string) =>
+  z.union([isoDate({ example: day }), isoTimestamp({ offset: 'required', example: instant })]);
 
 export const settlementQuery = z
   .object({
-    from: dayOrInstant.describe('first day (UTC) or instant, inclusive'),
-    to: dayOrInstant.describe('last day (UTC, inclusive) or instant (exclusive); must end after from'),
+    from: dayOrInstant('2026-11-01', '2026-11-01T00:00:00Z').describe(
+      'first day (UTC) or instant, inclusive',
+    ),
+    to: dayOrInstant('2026-11-30', '2026-12-01T00:00:00Z').describe(
+      'last day (UTC, inclusive) or instant (exclusive); must end after from',
+    ),
   })
   .meta({ description: 'The range must not be empty: `to` ends after `from` begins' })
   .transform(({ from, to }) => ({

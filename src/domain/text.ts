@@ -71,9 +71,15 @@ function isRealDate(s: string): boolean {
  * A date and time in 1970–2099 with a real offset (within ±14:00): RFC 3339 (`offset: 'required'`),
  * or any ISO 8601 extended form, the offset optional (a naive time is read in a zone the caller knows).
  */
-export function isoTimestamp({ offset }: { offset: 'required' | 'optional' }) {
+export function isoTimestamp({
+  offset,
+  example = '2026-11-25T09:30:00+08:00',
+}: {
+  offset: 'required' | 'optional';
+  /** For the document (and so the fuzzer): range ends get examples in order. */
+  example?: string;
+}) {
   const pattern = offset === 'required' ? ISO_INSTANT_PATTERN : ISO_TIMESTAMP_PATTERN;
-  const example = '2026-11-25T09:30:00+08:00';
   return (
     z
       .string()
@@ -92,7 +98,7 @@ export function isoTimestamp({ offset }: { offset: 'required' | 'optional' }) {
 }
 
 /** An ISO 8601 calendar date in 1970–2099. */
-export function isoDate() {
+export function isoDate({ example = '2026-11-25' }: { example?: string } = {}) {
   return z
     .string()
     .max(10)
@@ -101,7 +107,7 @@ export function isoDate() {
       abort: true,
     })
     .refine(isRealDate, 'must be a real calendar date')
-    .meta({ format: 'date' });
+    .meta({ format: 'date', example });
 }
 
 /**
