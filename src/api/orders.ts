@@ -38,7 +38,7 @@ const overrideFields = {
   reason: safeText({ min: 3, max: 500 }),
   actor: actorField,
 };
-/** A reroute names the fulfiller to route to; the other actions take none (one shape per action). */
+/** A reroute names the fulfiller to route to; the other actions ignore it (one shape per action). */
 export const overrideBody = z.discriminatedUnion('action', [
   z.object({
     action: z.literal('reroute'),
