@@ -111,6 +111,12 @@ describe('hostile input', () => {
       await sys.request('POST', '/api/inventory/adjustments', { ...adjustment, delta: 0 }),
       'body.delta',
     );
+    // Stock taken out of an existing lot is an update, never a 500 from the row an insert proposes.
+    const lot = { sku: uid('SKU-'), fulfiller: 'WH-LA', reason: 'count', lot: 'L1' };
+    assert.equal((await sys.request('POST', '/api/inventory/adjustments', { ...lot, delta: 5 })).status, 201);
+    const taken = await sys.request('POST', '/api/inventory/adjustments', { ...lot, delta: -3 });
+    assert.equal(taken.status, 201, JSON.stringify(taken.body));
+    assert.equal(taken.body.inventory.on_hand, 2);
     assertNames(
       await sys.request(
         'POST',

@@ -218,21 +218,27 @@ export function adjustStock(db: Db, adj: StockAdjustment) {
         { field: 'delta', message: `would raise stock on hand above ${INT32_MAX}` },
       ]);
     }
-    const [after] = await trx('inventory')
-      .insert({
-        sku: adj.sku,
-        fulfiller_code: adj.fulfiller,
-        lot,
-        expires_on: adj.expiresOn ?? null,
-        on_hand: adj.delta,
-      })
-      .onConflict(['sku', 'fulfiller_code', 'lot'])
-      .merge({
-        on_hand: trx.raw('inventory.on_hand + ?', [adj.delta]),
-        ...(adj.expiresOn ? { expires_on: adj.expiresOn } : {}),
-        updated_at: trx.fn.now(),
-      })
-      .returning(['id', 'sku', 'fulfiller_code', 'lot', 'expires_on', 'on_hand', 'reserved']);
+    const change = {
+      on_hand: trx.raw('inventory.on_hand + ?', [adj.delta]),
+      ...(adj.expiresOn ? { expires_on: adj.expiresOn } : {}),
+      updated_at: trx.fn.now(),
+    };
+    const returned = ['id', 'sku', 'fulfiller_code', 'lot', 'expires_on', 'on_hand', 'reserved'];
+    // PostgreSQL checks the CHECK constraint on the row an INSERT proposes even when ON CONFLICT
+    // turns it into an update: a removal from an existing lot is an UPDATE (the lot is locked above).
+    const [after] = before
+      ? await trx('inventory').where({ id: before.id }).update(change).returning(returned)
+      : await trx('inventory')
+          .insert({
+            sku: adj.sku,
+            fulfiller_code: adj.fulfiller,
+            lot,
+            expires_on: adj.expiresOn ?? null,
+            on_hand: adj.delta,
+          })
+          .onConflict(['sku', 'fulfiller_code', 'lot'])
+          .merge(change)
+          .returning(returned);
     await writeAudit(trx, {
       actor: adj.actor,
       role: adj.role ?? 'ops',
