@@ -84,8 +84,14 @@ export function openApiDocument(routes: RouteDef[], info: { version: string; des
       request: {
         ...(params ? { params } : {}),
         ...(def.query ? { query: def.query as ParamSchema } : {}),
+        // The app reads a missing body as {}: the body is required only where {} is not a valid one.
         ...(def.body
-          ? { body: { required: true, content: { 'application/json': { schema: def.body } } } }
+          ? {
+              body: {
+                required: !def.body.safeParse({}).success,
+                content: { 'application/json': { schema: def.body } },
+              },
+            }
           : {}),
       },
       responses,

@@ -304,6 +304,11 @@ describe('hostile input', () => {
       assert.doesNotThrow(() => new RegExp(p, 'u'), p);
     }
 
+    // a body is required exactly where {} is not a valid one (the app reads a missing body as {})
+    assert.equal(doc.paths['/api/channels/{name}'].patch.requestBody.required, false);
+    assert.equal(doc.paths['/api/orders'].post.requestBody.required, true);
+    assert.equal((await sys.request('PATCH', `/api/channels/${uid('none-')}`)).status, 404);
+
     // no empty allOf, anyOf or oneOf (JSON Schema wants at least one entry)
     assert.doesNotMatch(JSON.stringify(doc), /"(?:allOf|anyOf|oneOf)":\[\]/);
 
