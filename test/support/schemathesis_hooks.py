@@ -1,24 +1,27 @@
 # Schemathesis hooks for test/api/fuzz.test.ts (loaded through SCHEMATHESIS_HOOKS).
 #
-# The fuzzer may revoke any token it learns of (the stateful phase links GET /api/tokens to
-# DELETE /api/tokens/{id}), including the one it authenticates with; after that every request is a
-# 401 and the rest of the run tests nothing. Revoking the fuzz run's own tokens is turned into
-# revoking a token that does not exist (a documented 404); every other token may be revoked.
+# The fuzzer may revoke any token and deactivate any person it learns of (the stateful phase links
+# GET /api/tokens and GET /api/people to DELETE /api/tokens/{id} and POST /api/people/{id}/deactivate),
+# including the token it authenticates with or its person; after that every request is a 401 and the
+# rest of the run tests nothing. Doing so to the run's own tokens and people (ids, prefixes, logins in
+# ORDER_HUB_FUZZ_PROTECTED) is turned into doing it to one that does not exist (a documented 404);
+# every other token and person may be revoked or deactivated.
 import os
 
 import schemathesis
 
-PROTECTED = {v for v in os.environ.get("ORDER_HUB_FUZZ_PROTECTED_TOKENS", "").split(",") if v}
-UNKNOWN_TOKEN_ID = "00000000-0000-4000-8000-000000000000"
+PROTECTED = {v.lower() for v in os.environ.get("ORDER_HUB_FUZZ_PROTECTED", "").split(",") if v}
+UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
+GUARDED = {("DELETE", "/api/tokens/{id}"), ("POST", "/api/people/{id}/deactivate")}
 
 
 @schemathesis.hook
 def before_call(context, case, kwargs):
-    if case.method.upper() != "DELETE" or case.operation.path != "/api/tokens/{id}":
+    if (case.method.upper(), case.operation.path) not in GUARDED:
         return
-    token_id = (case.path_parameters or {}).get("id")
-    if isinstance(token_id, str) and token_id.lower() in PROTECTED:
-        case.path_parameters["id"] = UNKNOWN_TOKEN_ID
+    ref = (case.path_parameters or {}).get("id")
+    if isinstance(ref, str) and ref.strip().lower() in PROTECTED:
+        case.path_parameters["id"] = UNKNOWN_ID
 
 
 # Hypothesis describes the lambdas in a strategy by parsing their source file with `ast`; on CPython
