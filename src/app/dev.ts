@@ -23,6 +23,7 @@ import { ensureWebBundle } from '../platform/web-bundle';
 import { searchAttributeList } from '../workflows/definitions';
 import { cachedWorkflowBundle } from './cli/bundle-workflows';
 import { startApi, startWorker } from './system';
+import { serveTemporalUi, TEMPORAL_UI_PATH } from './temporal-ui-proxy';
 import { installWorkerRuntime } from './worker';
 
 interface Child {
@@ -115,9 +116,14 @@ function allowOwnServers(config: Config, opts: { wmsSimulator: boolean }) {
   };
 }
 
-/** The API's codec endpoint as the browser reaches it (the Temporal UI's --ui-codec-endpoint). */
+/** The API's origin as the browser reaches it. */
+function apiOrigin(config: Config): string {
+  return `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}`;
+}
+
+/** The API's codec endpoint (for the CLI: `--codec-endpoint`). */
 function codecEndpointOf(config: Config): string {
-  return `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}/codec`;
+  return `${apiOrigin(config)}/codec`;
 }
 
 async function main(): Promise<void> {
@@ -237,8 +243,10 @@ async function main(): Promise<void> {
           dbFile: path.join(config.dataDir, 'temporal.sqlite'),
           namespace: config.TEMPORAL_NAMESPACE,
           searchAttributes: searchAttributeList,
-          // The UI decodes through our API's codec: plain orders for a signed-in user only.
-          uiCodecEndpoint: codecEndpointOf(config),
+          // Served under the API's origin (/temporal) and decoding through its codec by a relative
+          // path: same-origin, so a person signed in to the console sees plain orders, no UI setting.
+          uiPublicPath: TEMPORAL_UI_PATH,
+          uiCodecEndpoint: '/codec',
           onLog: (line) => log.debug({ component: 'temporal' }, line),
         }),
       { log, stopping: () => stopping, giveUp },
@@ -247,7 +255,7 @@ async function main(): Promise<void> {
     log.info({ address: dev.address, cli: cliPath }, 'Temporal dev server running');
     return {
       address: dev.address,
-      ui: config.TEMPORAL_UI_URL ?? dev.uiUrl,
+      ui: config.TEMPORAL_UI_URL ?? `${apiOrigin(config)}${TEMPORAL_UI_PATH}`,
       stop: { name: 'Temporal', stop: temporal.stop },
     };
   };
@@ -314,6 +322,7 @@ async function main(): Promise<void> {
       void shutdown(1);
     });
     const api = await startApi({ config: runtimeConfig, databaseUrl, temporalAddress, log, metrics });
+    if (temporal.value.stop) serveTemporalUi(api.server, config.TEMPORAL_UI_PORT);
     // Stopped in reverse: the worker drains first (its activities still reach the API's
     // database and Temporal), then the API, then the servers.
     stops.splice(stops.indexOf(workerStop), 0, { name: 'API', stop: api.close });
@@ -337,7 +346,7 @@ async function main(): Promise<void> {
       `  Temporal UI    ${ui}`,
       ...(temporal.value.stop
         ? [
-            `  Codec          ${codecEndpointOf(config)}  (the UI shows decoded orders once you signed in to the console and ticked "include cross-origin credentials" in the UI's Codec Server settings; docs/privacy.md)`,
+            `  Codec          ${codecEndpointOf(config)}  (the UI above shows decoded orders to whoever is signed in to the console in the same browser; docs/privacy.md)`,
           ]
         : []),
       `  Temporal gRPC  ${temporalAddress}`,

@@ -45,6 +45,8 @@ export interface DevServerOptions {
    * credentials" in its Codec Server settings (docs/privacy.md).
    */
   uiCodecEndpoint?: string;
+  /** The Web UI's base path (`--ui-public-path`, e.g. `/temporal`), when it is served behind a proxy. */
+  uiPublicPath?: string;
   /** Re-read search attributes on every use (default): only needed when they are added at run time. */
   freshSearchAttributes?: boolean;
   onLog?: (line: string) => void;
@@ -85,6 +87,7 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<Ru
     ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
     ...(opts.headless || opts.uiPort === undefined ? ['--headless'] : ['--ui-port', String(opts.uiPort)]),
     ...(opts.uiCodecEndpoint && !opts.headless ? ['--ui-codec-endpoint', opts.uiCodecEndpoint] : []),
+    ...(opts.uiPublicPath && !opts.headless ? ['--ui-public-path', opts.uiPublicPath] : []),
     // New search attributes are visible to list queries at once (costs a metadata read per use).
     ...(opts.freshSearchAttributes === false
       ? []
@@ -132,7 +135,10 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<Ru
   }
   return {
     address: `127.0.0.1:${opts.port}`,
-    uiUrl: opts.headless || opts.uiPort === undefined ? undefined : `http://127.0.0.1:${opts.uiPort}`,
+    uiUrl:
+      opts.headless || opts.uiPort === undefined
+        ? undefined
+        : `http://127.0.0.1:${opts.uiPort}${opts.uiPublicPath ?? ''}`,
     process: child,
     exited,
     stop: async () => {
