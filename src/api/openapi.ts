@@ -2,6 +2,7 @@
 // (swagger-ui-dist, served locally) that reads it.
 import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { DOCUMENTED_SAFE_TEXT_PATTERN, SAFE_TEXT_PATTERN } from '../domain/text';
 import type { RouteDef } from './route';
 
 export const problemSchema = z
@@ -105,7 +106,7 @@ export function openApiDocument(routes: RouteDef[], info: { version: string; des
       version: info.version,
       description:
         info.description ??
-        'Every route names the roles it admits (x-roles). Send `Authorization: Bearer <token>`; errors are application/problem+json.',
+        'Every route names the roles it admits (x-roles). Send `Authorization: Bearer <token>`; errors are application/problem+json. Text whose pattern is `^[^\\u0000]*$` must also hold no unpaired UTF-16 surrogate (`\\ud800`): the pattern states only the NUL half, which regex engines without surrogates (Rust, Python) can read.',
     },
     security: [{ [bearer.name]: [] }],
   });
@@ -154,9 +155,10 @@ export function statePatterns(node: unknown, where = '#'): void {
   for (const [key, value] of Object.entries(record)) {
     if (key === 'pattern' && typeof value === 'string') {
       const flagged = /^(.*)\/([dgimsuvy]+)$/s.exec(value);
-      if (flagged && flagged[2] === 'u') record.pattern = flagged[1];
-      else if (flagged)
+      if (flagged && flagged[2] !== 'u')
         throw new Error(`${where}: the pattern ${value} has flags JSON Schema cannot state (${flagged[2]})`);
+      const source = flagged ? flagged[1]! : value;
+      record.pattern = source === SAFE_TEXT_PATTERN.source ? DOCUMENTED_SAFE_TEXT_PATTERN : source;
     } else statePatterns(value, `${where}/${key}`);
   }
 }
