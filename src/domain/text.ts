@@ -57,7 +57,7 @@ const RFC3339_OFFSET = String.raw`(?:Z|[+-](?:(?:0\d|1[0-3]):[0-5]\d|14:00))`;
 // Real calendar dates only, so the pattern is the whole rule: 31-, 30- and 28-day months, and Feb 29
 // in the leap years of 1970–2099 (every fourth year; 2000 was one).
 const YEAR = String.raw`(?:19[7-9]\d|20\d\d)`;
-const LEAP_YEAR = String.raw`(?:19(?:7[26]|8[048]|9[26])|20(?:0[048]|[2468][048]|[13579][26]))`;
+const LEAP_YEAR = '(?:19(?:7[26]|8[048]|9[26])|20(?:0[048]|[2468][048]|[13579][26]))';
 const MONTH_DAY = String.raw`(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|02-(?:0[1-9]|1\d|2[0-8]))`;
 const DATE = `(?:${YEAR}-${MONTH_DAY}|${LEAP_YEAR}-02-29)`;
 const SECONDS = String.raw`:[0-5]\d(?:\.\d{1,9})?`;
