@@ -17,7 +17,7 @@ import {
   tokenViewSchema,
 } from '../domain/access/tokens';
 import { auditEntrySchema, listAudit } from '../domain/audit/store';
-import { safeText } from '../domain/text';
+import { isoTimestamp, safeText } from '../domain/text';
 import type { Db } from '../platform/db';
 import type { Authenticator } from './auth';
 import { HttpProblem } from './problem';
@@ -50,8 +50,10 @@ export const auditQuery = z.object({
   targetId: safeText({ max: 200 }).optional(),
   actor: safeText({ max: 100 }).optional().describe("who acted: a person's login (or cli:<user>, …)"),
   action: safeText({ max: 100 }).optional().describe('exact action, or a prefix ending in * (override:*)'),
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
+  from: isoTimestamp({ offset: 'required', example: '2026-11-01T00:00:00Z' }).optional(),
+  to: isoTimestamp({ offset: 'required', example: '2026-12-01T00:00:00Z' })
+    .optional()
+    .describe('exclusive end; must be after from'),
   cursor: z
     .string()
     .regex(/^\d{1,15}$/, 'not a cursor from this API')

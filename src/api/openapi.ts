@@ -2,7 +2,7 @@
 // (swagger-ui-dist, served locally) that reads it.
 import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { DOCUMENTED_SAFE_TEXT_PATTERN, SAFE_TEXT_PATTERN } from '../domain/text';
+import { DOCUMENTED_SAFE_TEXT_PATTERN, SAFE_TEXT_PATTERN, SURROGATE_RANGE } from '../domain/text';
 import type { RouteDef } from './route';
 
 export const problemSchema = z
@@ -147,7 +147,7 @@ export function nullableRefsAsAnyOf(node: unknown): void {
  */
 export function statePatterns(node: unknown, where = '#'): void {
   if (Array.isArray(node)) {
-    node.forEach((item, i) => statePatterns(item, `${where}/${i}`));
+    for (const [i, item] of node.entries()) statePatterns(item, `${where}/${i}`);
     return;
   }
   if (!node || typeof node !== 'object') return;
@@ -158,7 +158,11 @@ export function statePatterns(node: unknown, where = '#'): void {
       if (flagged && flagged[2] !== 'u')
         throw new Error(`${where}: the pattern ${value} has flags JSON Schema cannot state (${flagged[2]})`);
       const source = flagged ? flagged[1]! : value;
-      record.pattern = source === SAFE_TEXT_PATTERN.source ? DOCUMENTED_SAFE_TEXT_PATTERN : source;
+      record.pattern =
+        source === SAFE_TEXT_PATTERN.source
+          ? DOCUMENTED_SAFE_TEXT_PATTERN
+          : // Other text rules (e.g. visible names) carry the same surrogate half, said in words too.
+            source.replaceAll(SURROGATE_RANGE, '');
     } else statePatterns(value, `${where}/${key}`);
   }
 }

@@ -19,6 +19,8 @@ export const SAFE_TEXT_PATTERN = /^[^\u0000\uD800-\uDFFF]*$/u;
  * drop such a pattern (and never produce a lone surrogate); the surrogate half is said in words.
  */
 export const DOCUMENTED_SAFE_TEXT_PATTERN = '^[^\\u0000]*$';
+/** The lone-surrogate half of a text rule's character class, as written in a pattern's source. */
+export const SURROGATE_RANGE = '\\uD800-\\uDFFF';
 const SAFE_TEXT_MESSAGE = 'must not contain NUL characters or unpaired UTF-16 surrogates';
 
 /** Trimmed text of `min`–`max` characters without NUL or lone surrogates. */
