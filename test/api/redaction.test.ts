@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { createLogger, loggableUrl } from '../../src/platform/logger';
+import { decodedPayloads } from '../support/history';
 import { env, sampleOrder, startTestSystem, type TestSystem, uid, waitFor } from '../support/system';
 
 let sys: TestSystem;
@@ -96,8 +97,9 @@ describe('redaction', () => {
       assert.ok(!log.includes(secretOf(token)), `a token secret is in ${sys.logFile}`);
     assert.ok(!log.includes(row.portal_token), 'the portal token is not logged');
 
-    // Nor in the order's workflow history (payloads decoded): the actor there is the token's name.
-    const history = historyText(await sys.api.client.workflow.getHandle(o.workflowId).fetchHistory());
+    // Nor in the order's workflow history (payloads decrypted): the actor there is the person's login.
+    const raw = await sys.api.client.workflow.getHandle(o.workflowId).fetchHistory();
+    const history = `${historyText(raw)}\n${historyText(await decodedPayloads(raw))}`;
     assert.ok(history.includes('redaction-supervisor'), 'the override is in the history');
     for (const token of [sys.adminToken, supervisor, issuedToken])
       assert.ok(!history.includes(secretOf(token)));

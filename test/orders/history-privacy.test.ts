@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@temporalio/client';
-import type { Payload } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { temporal } from '@temporalio/proto';
 import {
@@ -18,6 +17,7 @@ import {
   PayloadKeyMissingError,
   parseKeyRing,
 } from '../../src/platform/crypto';
+import { payloadsIn } from '../support/history';
 import { env, sampleOrder, startTestSystem, type TestSystem, uid, waitFor } from '../support/system';
 
 type History = temporal.api.history.v1.IHistory;
@@ -63,19 +63,6 @@ async function rawHistory(client: Client, workflowId: string): Promise<History> 
     nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
   } while (nextPageToken);
   return { events };
-}
-
-/**
- * Every Payload object inside a history (inputs, results, signals, updates, failures, metadata,
- * memo, headers, search attributes), with where it sits.
- */
-function payloadsIn(value: unknown, at = '', found: { at: string; payload: Payload }[] = []) {
-  if (!value || typeof value !== 'object' || value instanceof Uint8Array) return found;
-  const v = value as Record<string, unknown>;
-  if (v.data instanceof Uint8Array && v.metadata && typeof v.metadata === 'object')
-    found.push({ at, payload: v as Payload });
-  else for (const [k, child] of Object.entries(v)) payloadsIn(child, `${at}.${k}`, found);
-  return found;
 }
 
 /**
