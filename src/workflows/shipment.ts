@@ -1,6 +1,7 @@
 // One shipment of an order (a child workflow per allocation): push its pick list, watch its SLA,
 // take its scan, write its tracking number back; cancelled by the order, it undoes its own effects.
 import {
+  ActivityFailure,
   allHandlersFinished,
   CancellationScope,
   condition,
@@ -195,11 +196,14 @@ export async function shipment(input: ShipmentInput): Promise<ShipmentState> {
     } catch (err) {
       if (isCancellation(err)) throw err;
       // The parcel has left: the shipment completes, and ops are told the channel was not updated.
-      await report('write-back failed', err instanceof Error ? err.message : String(err));
+      // The activity's own reason (e.g. the outbound guard refused the address), not "Activity task failed".
+      const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
+      const why = cause instanceof Error ? cause.message : String(cause);
+      await report('write-back failed', why);
       await alert(
         'writeback-failed',
         'tracking write-back failed',
-        'The channel did not accept the tracking number after 5 attempts; post it by hand.',
+        `The channel did not take the tracking number (${why}); post it by hand.`,
       );
     }
   }
