@@ -11,7 +11,8 @@ export function statsRoutes({ db, config }: { db: Db; config: Config }): RouteDe
     route({
       method: 'get',
       path: '/api/me',
-      summary: "The calling token's name, roles and scope, and where the Temporal UI is (for the console)",
+      summary:
+        "The caller: the person's login (as name), the token's roles and scope, and where the Temporal UI is (for the console)",
       roles: everyone,
       async handler({ principal }) {
         return {
