@@ -151,7 +151,7 @@ export const configSchema = z.object({
     .enum(['signed', 'off'])
     .default('signed')
     .describe(
-      '`signed`: an `override` signal (Temporal UI or CLI) is accepted only when signed by the codec endpoint for a supervisor or admin; `off`: every override signal is rejected and audited (overrides only through the API and console).',
+      '`signed`: an `override` signal or Update from the Temporal UI or CLI is accepted only when signed by the codec endpoint for a supervisor or admin; `off`: every override signal, and every Update the codec signed, is rejected and audited (overrides only through the API and console). A channel\'s own cancel (signed by the worker) is taken either way.',
     ),
   OVERRIDE_SIGNAL_MAX_AGE_SECONDS: z.coerce
     .number()
