@@ -49,12 +49,3 @@ export function failureFor(res: Response, what: string, detail: string): Applica
   if (res.status === 408 || res.status === 425 || res.status >= 500) return unavailable(message, delay);
   return rejected(message);
 }
-
-/** fetch that turns network errors and timeouts into retryable failures. */
-export async function fetchOrFail(url: string, init: RequestInit, what: string): Promise<Response> {
-  try {
-    return await fetch(url, { signal: AbortSignal.timeout(30_000), ...init });
-  } catch (err) {
-    throw unavailable(`${what} failed: ${err instanceof Error ? err.message : String(err)}`);
-  }
-}

@@ -34,12 +34,17 @@ async function recordHistories() {
     const kind = `${w.type}-${String(st.status).toLowerCase()}-${steered}`;
     if (seen.has(kind)) continue;
     seen.add(kind);
-    // The CLI's JSON export is the format the Web UI downloads and historyFromJSON reads.
+    // The CLI's JSON export is the format the Web UI downloads and historyFromJSON reads; decoded
+    // through the API's codec endpoint, as the keys of this run die with it (docs/privacy.md).
     const json = execFileSync(process.env.TEMPORAL_CLI_PATH!, [
       'workflow',
       'show',
       '--address',
       env.temporal,
+      '--codec-endpoint',
+      `${sys.api.url}/codec`,
+      '--codec-auth',
+      `Bearer ${sys.adminToken}`,
       '-w',
       w.workflowId,
       '-o',

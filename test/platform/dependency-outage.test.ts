@@ -37,6 +37,8 @@ before(async () => {
     TEMPORAL_TASK_QUEUE: uid('tq-'),
     WORKER_METRICS_PORT: '0',
     PORT: '0',
+    // The run's keys: without them a development config generates DATA_DIR/keys.json in the clone.
+    ORDER_HUB_PAYLOAD_KEYS: env.payloadKeys,
   });
   apiOptions = {
     config,
