@@ -246,8 +246,6 @@ export async function startWorker(opts: {
   workflowBundlePath?: string;
 }): Promise<RunningWorker> {
   const { config, log } = opts;
-  // Every request to a URL a user or channel set goes through the guard with this policy.
-  setOutboundPolicy(outboundPolicyOf(config));
   const db = createDb(opts.databaseUrl, dbOptions(config));
   const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, log });
   const connection = await connectWorker(opts.temporalAddress);

@@ -12,6 +12,7 @@ import { contextualLogger } from '../platform/log-context';
 import type { Logger } from '../platform/logger';
 import type { Mailer } from '../platform/mailer';
 import type { Metrics } from '../platform/metrics';
+import { outboundPolicyOf, setOutboundPolicy } from '../platform/outbound';
 import {
   activityLogContext,
   clientInterceptors,
@@ -38,6 +39,9 @@ export interface WorkerDeps {
 
 export async function createOrderWorker(deps: WorkerDeps): Promise<Worker> {
   const { config } = deps;
+  // Every request the activities send to a URL a user or channel set goes through the guard with
+  // this policy (per process: the standalone worker, npm start and the tests all come through here).
+  setOutboundPolicy(outboundPolicyOf(config));
   const bundlePath = deps.workflowBundlePath ?? process.env.ORDER_HUB_WORKFLOW_BUNDLE;
   if (bundlePath && !fs.readFileSync(bundlePath, 'utf8').includes(workflowInterceptorMarker))
     deps.log.warn(
