@@ -27,6 +27,7 @@ import {
   parseKeyRing,
   sealSecret,
 } from '../../src/platform/crypto';
+import { signOverrideRequest, verifyOverrideRequest } from '../../src/platform/crypto/override-signing';
 
 const k1 = generateKey('k1');
 const k2 = generateKey('k2');
@@ -233,5 +234,25 @@ describe('sealed secrets', () => {
     );
     // A plaintext value (a row from before encryption) reads as it is.
     assert.deepEqual(openSecret(ring1, { password: 'p' }, 'x'), { password: 'p' });
+  });
+});
+
+describe('override signatures', () => {
+  it("an approval's signature cannot pass as an override by moving its purpose line into the nonce", () => {
+    const ring = parseKeyRing(generateKey('k1'));
+    const approval = signOverrideRequest(
+      ring,
+      { decision: 'approve', comment: 'ok' },
+      { actor: 'lee', role: 'legal' },
+      new Date(),
+      'approval',
+    ) as { signature: Record<string, unknown> } & Record<string, unknown>;
+    assert.equal(verifyOverrideRequest(ring, approval).ok, true);
+    // The MAC input joins fields with newlines: "nonce\nfor:approval" without `for` is the same text.
+    const { for: _purpose, ...sig } = approval.signature;
+    const smuggled = { ...approval, signature: { ...sig, nonce: `${sig.nonce}\nfor:approval` } };
+    assert.deepEqual(verifyOverrideRequest(ring, smuggled), { ok: false, reason: 'malformed' });
+    const badTime = { ...approval, signature: { ...approval.signature, issuedAt: 'soon\n' } };
+    assert.equal(verifyOverrideRequest(ring, badTime).ok, false);
   });
 });

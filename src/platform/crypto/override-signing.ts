@@ -4,7 +4,7 @@
 // override and approval Updates the same way, and a channel worker its cancels. HMAC-SHA256 under a
 // key derived (HKDF) from a ring key: the ring's current key signs, every ring key still verifies.
 import crypto from 'node:crypto';
-import type { KeyRing, RingKey } from './key-ring';
+import { type KeyRing, KEY_ID_PATTERN, type RingKey } from './key-ring';
 
 /** Who signed: the person behind the token, in the role the signature grants. */
 export interface SignedIdentity {
@@ -119,9 +119,14 @@ export function verifyOverrideRequest(ring: KeyRing, request: unknown): Signatur
     !s ||
     typeof s !== 'object' ||
     s.v !== 1 ||
+    // Exact formats: the MAC's input joins these with newlines, so a field that could hold one
+    // could move a line (e.g. an approval's purpose into the nonce) and still verify.
     typeof s.kid !== 'string' ||
+    !KEY_ID_PATTERN.test(s.kid) ||
     typeof s.issuedAt !== 'string' ||
+    !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(s.issuedAt) ||
     typeof s.nonce !== 'string' ||
+    !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(s.nonce) ||
     typeof s.mac !== 'string' ||
     (s.for !== undefined && s.for !== 'approval') ||
     typeof fields.actor !== 'string' ||
