@@ -99,11 +99,5 @@ export function createOverrideSignatureActivities(
     };
   }
 
-  return {
-    checkSignedRequest,
-    /** The verdict on an override signal (the activity orders recorded before Updates were signed call). */
-    checkOverrideSignal(request: unknown, at: { workflowId: string; now: string }): Promise<SignalVerdict> {
-      return checkSignedRequest(request, { ...at, via: 'signal', kind: 'override' });
-    },
-  };
+  return { checkSignedRequest };
 }

@@ -419,7 +419,9 @@ describe('override signals that prove who sent them', () => {
   it('a signature is valid for OVERRIDE_SIGNAL_MAX_AGE_SECONDS of workflow time after signing', async () => {
     const ring = parseKeyRing(process.env.ORDER_HUB_PAYLOAD_KEYS!);
     const config = loadConfig({ NODE_ENV: 'test', OVERRIDE_SIGNAL_MAX_AGE_SECONDS: '60' });
-    const { checkOverrideSignal } = createOverrideSignatureActivities({ config }, () => ring);
+    const { checkSignedRequest } = createOverrideSignatureActivities({ config }, () => ring);
+    const checkOverrideSignal = (request: unknown, at: { workflowId: string; now: string }) =>
+      checkSignedRequest(request, { ...at, via: 'signal', kind: 'override' });
     const signedAt = new Date('2026-12-01T10:00:00Z');
     const req = signOverrideRequest(
       ring,
