@@ -95,7 +95,18 @@ function via(req: Request): 'cookie' | 'token' {
   return req.res?.locals.codecCookie ? 'cookie' : 'token';
 }
 
-export function codecRoutes({ db, ring, log }: { db: Db; ring: () => KeyRing; log: Logger }): RouteDef[] {
+export function codecRoutes({
+  db,
+  ring,
+  log,
+  secureCookies = false,
+}: {
+  db: Db;
+  ring: () => KeyRing;
+  log: Logger;
+  /** The API is reached over https (PUBLIC_URL): the cookie carries a token, so never over plain http. */
+  secureCookies?: boolean;
+}): RouteDef[] {
   return [
     {
       method: 'post',
@@ -212,7 +223,7 @@ export function codecRoutes({ db, ring, log }: { db: Db; ring: () => KeyRing; lo
         res.cookie(CODEC_COOKIE, token, {
           httpOnly: true,
           sameSite,
-          secure: sameSite === 'none' || req.secure,
+          secure: secureCookies || sameSite === 'none' || req.secure,
           path: COOKIE_PATH,
           maxAge: SESSION_HOURS * 3600_000,
         });

@@ -173,7 +173,12 @@ export async function startApi(opts: {
     ...reportRoutes({ db }),
     ...statsRoutes({ db, config }),
     ...customerRoutes(createPrivacyService({ db })),
-    ...codecRoutes({ db, ring: () => keyRing, log }),
+    ...codecRoutes({
+      db,
+      ring: () => keyRing,
+      log,
+      secureCookies: config.PUBLIC_URL?.startsWith('https:') ?? false,
+    }),
   ];
   const app = createApp({
     log,

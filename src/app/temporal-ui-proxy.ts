@@ -18,7 +18,9 @@ const HOP_BY_HOP = new Set([
 
 function forward(req: IncomingMessage, res: ServerResponse, uiPort: number): void {
   const headers: http.OutgoingHttpHeaders = {};
-  for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k)) headers[k] = v;
+  // The UI needs no credential of ours: a bearer token never leaves for it.
+  for (const [k, v] of Object.entries(req.headers))
+    if (!HOP_BY_HOP.has(k) && k !== 'authorization') headers[k] = v;
   headers.host = `127.0.0.1:${uiPort}`;
   const upstream = http.request(
     { host: '127.0.0.1', port: uiPort, method: req.method, path: req.url, headers },

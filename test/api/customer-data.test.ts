@@ -439,6 +439,11 @@ describe('Shopify compliance webhooks', () => {
     assert.equal(kept.status, 201);
     const body = JSON.stringify({ shop_id: 954889, shop_domain: shop.shop });
     assert.equal((await post(shop, 'shop/redact', body, sign(body, 'wrong'))).status, 401);
+    // Signed by this channel's secret but naming another shop: refused, nothing erased.
+    const elsewhere = JSON.stringify({ shop_id: 1, shop_domain: 'another-shop.myshopify.com' });
+    const misdirected = await post(shop, 'shop/redact', elsewhere);
+    assert.equal(misdirected.status, 400, JSON.stringify(misdirected.body));
+    assert.ok((await everyTableText()).orders.includes(p.email.toLowerCase()), 'nothing erased');
     const done = await post(shop, 'shop/redact', body);
     assert.equal(done.status, 200, JSON.stringify(done.body));
     assertNoneOf(await everyTableText(), [p.first, p.last, p.email, p.street]);

@@ -53,6 +53,19 @@ function parse<T extends keyof typeof payloads>(topic: T, body: string): z.infer
   return parsed.data as z.infer<(typeof payloads)[T]>;
 }
 
+/**
+ * The shop the payload names must be the signing channel's: with one app secret shared by several
+ * shops' channels, a whole-channel erasure must never land on another shop's channel.
+ */
+function assertOwnShop(ch: ShopifyChannel, shopDomain: string | null | undefined): void {
+  if (shopDomain && shopDomain.toLowerCase() !== ch.config.shopDomain.toLowerCase())
+    throw new InvalidInput(
+      `the payload is for shop ${shopDomain}, not this channel's ${ch.config.shopDomain}`,
+      [{ field: 'shop_domain', message: `not ${ch.config.shopDomain}` }],
+      'Invalid webhook',
+    );
+}
+
 /** What a compliance webhook did; its answer to Shopify (2xx = handled). */
 export async function handleComplianceWebhook(
   privacy: PrivacyService,
@@ -65,6 +78,7 @@ export async function handleComplianceWebhook(
   const by = { actor: `shopify:${ch.name}`, role: 'integration', requestId: webhookId };
   if (topic === 'customers/data_request') {
     const p = parse(topic, body);
+    assertOwnShop(ch, p.shop_domain);
     const found = await privacy.recordDataRequest(
       {
         email: p.customer?.email ?? undefined,
@@ -77,6 +91,7 @@ export async function handleComplianceWebhook(
   }
   if (topic === 'customers/redact') {
     const p = parse(topic, body);
+    assertOwnShop(ch, p.shop_domain);
     if (!p.customer?.email && !p.orders_to_redact?.length)
       throw new InvalidInput(
         'customers/redact names neither customer.email nor orders_to_redact',
@@ -96,6 +111,7 @@ export async function handleComplianceWebhook(
     return { status: 'redacted', webhookId, topic, ...result };
   }
   const p = parse('shop/redact', body);
+  assertOwnShop(ch, p.shop_domain);
   const result = await privacy.redact(
     { channel: ch.name, wholeChannel: true },
     `Shopify shop/redact ${webhookId} from ${p.shop_domain}`,
