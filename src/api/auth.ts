@@ -61,28 +61,52 @@ function failedLoginCounter(limits: FailedLoginLimits) {
       ? [{ key: `prefix:${prefix}`, limit: limits.perTokenPrefix, what: `for token ${prefix}` }]
       : []),
   ];
+  /**
+   * Distinct tokens whose check is running, per counter key: a burst of wrong tokens sent at once
+   * counts before any of them has failed, so the limit caps the scrypt work of a burst too.
+   */
+  const pending = new Map<string, Set<string>>();
   return {
-    /** 429 when this client or this prefix has used up its failures; the caller has not been checked yet. */
-    async refuseIfExhausted(ip: string, prefix: string | undefined): Promise<void> {
-      for (const { key, limit, what } of keysOf(ip, prefix)) {
-        const info = await store.get(key);
-        if (info && info.totalHits >= limit) {
-          const retryAfter = Math.max(
-            1,
-            Math.ceil(((info.resetTime?.getTime() ?? Date.now()) - Date.now()) / 1000),
-          );
-          throw new HttpProblem(
-            429,
-            'Too many failed logins',
-            `more than ${limit} failed token checks ${what} within ${limits.windowSeconds} s; retry after ${retryAfter} s`,
-            undefined,
-            retryAfter,
-          );
+    /**
+     * 429 when this client or this prefix has used up its failures (counting checks still running);
+     * otherwise runs `check` for the token `tokenKey` as one of those running.
+     */
+    async guard(
+      ip: string,
+      prefix: string | undefined,
+      tokenKey: string,
+      check: () => Promise<Verification>,
+    ): Promise<Verification> {
+      const keys = keysOf(ip, prefix);
+      const infos = await Promise.all(keys.map(({ key }) => store.get(key)));
+      // From here until this check is pending nothing awaits, so concurrent checks see each other.
+      keys.forEach(({ key, limit, what }, i) => {
+        const running = pending.get(key);
+        const used = (infos[i]?.totalHits ?? 0) + (running && !running.has(tokenKey) ? running.size : 0);
+        if (used < limit) return;
+        const resetAt = infos[i]?.resetTime?.getTime() ?? Date.now() + limits.windowSeconds * 1000;
+        const retryAfter = Math.max(1, Math.ceil((resetAt - Date.now()) / 1000));
+        throw new HttpProblem(
+          429,
+          'Too many failed logins',
+          `more than ${limit} failed token checks ${what} within ${limits.windowSeconds} s; retry after ${retryAfter} s`,
+          undefined,
+          retryAfter,
+        );
+      });
+      for (const { key } of keys) pending.set(key, (pending.get(key) ?? new Set<string>()).add(tokenKey));
+      try {
+        const result = await check();
+        // Counted before it stops being pending: no moment where a failure counts nowhere.
+        if (!result.ok) for (const { key } of keys) await store.increment(key);
+        return result;
+      } finally {
+        for (const { key } of keys) {
+          const running = pending.get(key);
+          running?.delete(tokenKey);
+          if (running && !running.size) pending.delete(key);
         }
       }
-    },
-    async failed(ip: string, prefix: string | undefined): Promise<void> {
-      for (const { key } of keysOf(ip, prefix)) await store.increment(key);
     },
   };
 }
@@ -136,10 +160,11 @@ export function createAuthenticator({
       const prefix = TOKEN_PATTERN.exec(token)?.[1];
       // A client or prefix past its failures is not checked at all (no scrypt for it); a token
       // verified before (in the cache) still passes, so the legitimate owner is not locked out.
-      if (!verified.has(cacheKey(token))) await failures.refuseIfExhausted(ip, prefix);
-      const result = await verify(token);
+      const key = cacheKey(token);
+      const result = verified.has(key)
+        ? await verify(token)
+        : await failures.guard(ip, prefix, key, () => verify(token));
       if (result.ok) return result.principal;
-      await failures.failed(ip, prefix);
       // The prefix is the token's public name; the secret never reaches a log line.
       log.info({ requestId, reason: result.reason, tokenPrefix: result.prefix }, 'authentication failed');
       throw unauthorized(

@@ -246,8 +246,17 @@ describe('hostile input at the edge', () => {
     const victim = await sys.tokenFor('ops', { name: 'throttle-victim' });
     assert.equal((await send('GET', '/api/orders', { token: victim })).status, 200);
     const wrongSecret = `${victim.slice(0, 12)}${'A'.repeat(victim.length - 12)}`;
-    for (let i = 0; i < FAILURES_PER_PREFIX; i++)
-      assertProblem(await send('GET', '/api/orders', { token: wrongSecret }), 401);
+    // A burst of distinct wrong secrets at once: checks still running count, so no more than the
+    // limit are checked (each a scrypt) and the rest are refused before any work.
+    const burst = await Promise.all(
+      Array.from({ length: 3 * FAILURES_PER_PREFIX }, (_, i) =>
+        send('GET', '/api/orders', { token: `${wrongSecret.slice(0, -2)}${String(i).padStart(2, 'A')}` }),
+      ),
+    );
+    assert.deepEqual(burst.map((r) => r.status).sort(), [
+      ...Array(FAILURES_PER_PREFIX).fill(401),
+      ...Array(2 * FAILURES_PER_PREFIX).fill(429),
+    ]);
     const prefixLimited = await send('GET', '/api/orders', { token: wrongSecret });
     assertProblem(prefixLimited, 429);
     assert.ok(Number(prefixLimited.headers.get('retry-after')) > 0, 'says when to come back');
