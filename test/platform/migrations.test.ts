@@ -72,4 +72,30 @@ describe('migrations', () => {
     const rows = await database.db('audit_log').select('reason');
     assert.deepEqual(rows, [{ reason: 'test' }]);
   });
+
+  it("only a redaction's transaction rewrites an entry's details, and nothing else of it", async () => {
+    await database.db.transaction(async (trx) => {
+      await trx.raw("SELECT set_config('orderhub.redacting', 'on', true)");
+      await trx('audit_log').update({ reason: '[redacted]', after: null });
+    });
+    assert.deepEqual(await database.db('audit_log').select('reason', 'actor'), [
+      { reason: '[redacted]', actor: 'sue' },
+    ]);
+    await assert.rejects(
+      database.db.transaction(async (trx) => {
+        await trx.raw("SELECT set_config('orderhub.redacting', 'on', true)");
+        await trx('audit_log').update({ actor: 'someone-else' });
+      }),
+      /append-only/,
+    );
+    await assert.rejects(
+      database.db.transaction(async (trx) => {
+        await trx.raw("SELECT set_config('orderhub.redacting', 'on', true)");
+        await trx('audit_log').del();
+      }),
+      /append-only/,
+    );
+    // The setting ends with its transaction.
+    await assert.rejects(database.db('audit_log').update({ reason: 'later' }), /append-only/);
+  });
 });

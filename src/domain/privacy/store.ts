@@ -228,16 +228,16 @@ export async function rewriteIngestError(
 }
 
 /**
- * Audit details rewritten in place. The log is append-only by trigger; the trigger is set aside only
- * inside this transaction (ALTER TABLE is transactional: no other session ever sees it off, and
- * concurrent audit writers wait for the commit), only for the rows given, only for their details.
+ * Audit details rewritten in place. The log is append-only by trigger; the trigger lets an UPDATE of
+ * an entry's details (nothing else) through only in a transaction that set `orderhub.redacting`
+ * (migration 0010): SET LOCAL, so it ends with this transaction and no other session sees it.
  */
 export async function rewriteAuditDetails(
   trx: Tx,
   rows: { id: number; before: unknown; after: unknown; reason: string | null }[],
 ): Promise<void> {
   if (!rows.length) return;
-  await trx.raw('ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete');
+  await trx.raw("SELECT set_config('orderhub.redacting', 'on', true)");
   for (const r of rows)
     await trx('audit_log')
       .where({ id: r.id })
@@ -246,5 +246,5 @@ export async function rewriteAuditDetails(
         after: r.after === null || r.after === undefined ? null : JSON.stringify(r.after),
         reason: r.reason,
       });
-  await trx.raw('ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update_delete');
+  await trx.raw("SELECT set_config('orderhub.redacting', 'off', true)");
 }
