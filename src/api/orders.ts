@@ -228,6 +228,7 @@ export function orderRoutes(orders: OrdersService, steering: OrderSteering): Rou
           action: body.action,
           reason: body.reason,
           actor,
+          ...(principal.personId ? { actorId: principal.personId } : {}),
           role,
           requestId,
           ...(body.fulfiller ? { fulfiller: body.fulfiller } : {}),
@@ -254,7 +255,13 @@ export function orderRoutes(orders: OrdersService, steering: OrderSteering): Rou
             { path: 'body.role', message: 'required when the token may decide as legal and as risk' },
           ]);
         if (!held.includes(role)) throw forbidden(`this token does not hold the ${role} role`);
-        const request = { role, decision: body.decision, actor, requestId };
+        const request = {
+          role,
+          decision: body.decision,
+          actor,
+          ...(principal.personId ? { actorId: principal.personId } : {}),
+          requestId,
+        };
         return {
           body: {
             approvals: await steering.approve(order, {

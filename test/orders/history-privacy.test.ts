@@ -67,10 +67,11 @@ async function rawHistory(client: Client, workflowId: string): Promise<History> 
 
 /**
  * Payloads the codec does not cover, by design: search attributes (the server indexes them),
- * headers (the log-context ids: request, order, channel, external id), and the SDK's own
- * local-activity marker bookkeeping (sequence, attempt, activity type, times).
+ * headers (the log-context ids: request, order, channel, external id), and the SDK's own marker
+ * bookkeeping: local activities (sequence, attempt, activity type, times) and patches (the patch id).
  */
-const uncoded = /searchAttributes|\.header\.fields\.|markerRecordedEventAttributes\.details\.data\./;
+const uncoded =
+  /searchAttributes|\.header\.fields\.|markerRecordedEventAttributes\.details\.(data|patch-data)\./;
 
 function leaks(text: string): string[] {
   return Object.values(person).filter((pii) => text.toLowerCase().includes(pii.toLowerCase()));
