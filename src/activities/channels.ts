@@ -22,6 +22,7 @@ import {
 import { mappedColumns } from '../channels/mapping';
 import { connectors, normalizeChannelOrder, parseChannel } from '../channels/registry';
 import type { Channel, FetchResult, PollPosition } from '../channels/types';
+import { recordIngestError } from '../domain/channels/ingest-error-store';
 import {
   claimFile,
   countDuplicateFile,
@@ -31,7 +32,6 @@ import {
   markPollFinished,
   markPollStarted,
   rawPayloads,
-  recordIngestError,
   recordUnreadableFile,
   renewClaim,
   savePosition,

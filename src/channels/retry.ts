@@ -5,10 +5,10 @@ import {
   findIngestError,
   type IngestErrorRow,
   listIngestErrors,
-  loadChannelRow,
   markRetryFailed,
   markRetryResolved,
-} from '../domain/channels/store';
+} from '../domain/channels/ingest-error-store';
+import { loadChannelRow } from '../domain/channels/store';
 import { NotFound, NotPossibleNow, RuleViolation } from '../domain/errors';
 import { normalizeOrder, orderInputSchema, workflowIdFor } from '../domain/orders/model';
 import { findOrderByKey, markWorkflowStarted, storeOrder, storeRawPayload } from '../domain/orders/service';
