@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { credentialKeyCounts, resealCredentials } from '../../domain/channels/store';
 import { loadConfigOrExit } from '../../platform/config';
 import { generateKey, KeyRingError, loadKeyRing } from '../../platform/crypto';
-import { createDb } from '../../platform/db';
+import { cliDatabase, reportCliFailure } from './database';
 
 const usage = `usage:
   npm run keys -- generate [--id <key id>]   a new 32-byte key as id:base64 (stdout)
@@ -60,10 +60,7 @@ async function main(): Promise<void> {
     process.stderr.write(`${err.message}\n`);
     process.exit(1);
   }
-  const url =
-    config.DATABASE_URL ??
-    `postgres://postgres:order-hub-local@127.0.0.1:${config.EMBEDDED_PG_PORT}/order_hub`;
-  const db = createDb(url, { poolMax: 1 });
+  const db = cliDatabase(config);
   try {
     const from = keys.origin === 'environment' ? 'ORDER_HUB_PAYLOAD_KEYS' : keys.file;
     if (command === 'rotate') {
@@ -84,13 +81,7 @@ async function main(): Promise<void> {
         );
     }
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(
-      /ECONNREFUSED/.test(message) && !config.DATABASE_URL
-        ? 'cannot reach the embedded database: is `npm start` running? Or set DATABASE_URL.\n'
-        : `${message}\n`,
-    );
-    process.exitCode = 1;
+    reportCliFailure(config, err instanceof Error ? err.message : String(err));
   } finally {
     await db.destroy();
   }

@@ -4,11 +4,11 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { ZodError } from 'zod';
-import { type Role, roles } from '../../domain/access/roles';
 import { listPeople } from '../../domain/access/people';
+import { type Role, roles } from '../../domain/access/roles';
 import { issueToken, listTokens, revokeToken } from '../../domain/access/tokens';
 import { loadConfigOrExit } from '../../platform/config';
-import { createDb } from '../../platform/db';
+import { cliDatabase, reportCliFailure } from './database';
 
 const usage = `usage:
   npm run token -- create --role <role> [--role <role> ...] [--name <name>] [--person <login>]
@@ -50,14 +50,7 @@ async function main(): Promise<void> {
     return;
   }
   const config = loadConfigOrExit();
-  const url =
-    config.DATABASE_URL ??
-    `postgres://postgres:order-hub-local@127.0.0.1:${config.EMBEDDED_PG_PORT}/order_hub`;
-  if (!config.DATABASE_URL)
-    process.stderr.write(
-      `DATABASE_URL is unset: using npm start's embedded database on port ${config.EMBEDDED_PG_PORT}\n`,
-    );
-  const db = createDb(url, { poolMax: 1 });
+  const db = cliDatabase(config);
   const by = { actor: `cli:${whoRuns()}`, role: 'admin' };
   try {
     if (command === 'create') {
@@ -112,12 +105,7 @@ async function main(): Promise<void> {
         : err instanceof Error
           ? err.message
           : String(err);
-    process.stderr.write(
-      /ECONNREFUSED/.test(message) && !config.DATABASE_URL
-        ? 'cannot reach the embedded database: is `npm start` running? Or set DATABASE_URL.\n'
-        : `${message}\n`,
-    );
-    process.exitCode = 1;
+    reportCliFailure(config, message);
   } finally {
     await db.destroy();
   }
